@@ -1,0 +1,147 @@
+package crypto
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// SigType is an I2P signature type code (common-structures.rst, "Key Certificates").
+type SigType uint16
+
+// Signature types, by their code in a key certificate.
+const (
+	SigDSASHA1         SigType = 0
+	SigECDSASHA256P256 SigType = 1
+	SigECDSASHA384P384 SigType = 2
+	SigECDSASHA512P521 SigType = 3
+	SigRSASHA2562048   SigType = 4
+	SigRSASHA3843072   SigType = 5
+	SigRSASHA5124096   SigType = 6
+	SigEd25519         SigType = 7
+	SigEd25519ph       SigType = 8
+	SigRedDSAEd25519   SigType = 11
+)
+
+// Errors that callers branch on.
+var (
+	ErrBadSignature       = errors.New("crypto: signature verification failed")
+	ErrUnsupportedSigType = errors.New("crypto: unsupported signature type")
+	ErrKeyLength          = errors.New("crypto: wrong key length")
+)
+
+type sigInfo struct {
+	name    string
+	pubLen  int
+	privLen int
+	sigLen  int
+}
+
+// sigTable lists the lengths in bytes of each type's public key, private key
+// and signature (common-structures.rst: SigningPublicKey, SigningPrivateKey,
+// Signature).
+var sigTable = map[SigType]sigInfo{
+	SigDSASHA1:         {"DSA_SHA1", 128, 20, 40},
+	SigECDSASHA256P256: {"ECDSA_SHA256_P256", 64, 32, 64},
+	SigECDSASHA384P384: {"ECDSA_SHA384_P384", 96, 48, 96},
+	SigECDSASHA512P521: {"ECDSA_SHA512_P521", 132, 66, 132},
+	SigRSASHA2562048:   {"RSA_SHA256_2048", 256, 512, 256},
+	SigRSASHA3843072:   {"RSA_SHA384_3072", 384, 768, 384},
+	SigRSASHA5124096:   {"RSA_SHA512_4096", 512, 1024, 512},
+	SigEd25519:         {"EdDSA_SHA512_Ed25519", 32, 32, 64},
+	SigEd25519ph:       {"EdDSA_SHA512_Ed25519ph", 32, 32, 64},
+	SigRedDSAEd25519:   {"RedDSA_SHA512_Ed25519", 32, 32, 64},
+}
+
+// Known reports whether t is a signature type this package knows the sizes of.
+func (t SigType) Known() bool { _, ok := sigTable[t]; return ok }
+
+// PublicKeyLen is the length of a signing public key of type t, or -1.
+func (t SigType) PublicKeyLen() int {
+	if i, ok := sigTable[t]; ok {
+		return i.pubLen
+	}
+	return -1
+}
+
+// PrivateKeyLen is the length of a signing private key of type t, or -1.
+func (t SigType) PrivateKeyLen() int {
+	if i, ok := sigTable[t]; ok {
+		return i.privLen
+	}
+	return -1
+}
+
+// SignatureLen is the length of a signature of type t, or -1.
+func (t SigType) SignatureLen() int {
+	if i, ok := sigTable[t]; ok {
+		return i.sigLen
+	}
+	return -1
+}
+
+func (t SigType) String() string {
+	if i, ok := sigTable[t]; ok {
+		return i.name
+	}
+	return fmt.Sprintf("SigType(%d)", uint16(t))
+}
+
+// Verify checks sig over msg with the public key pub of type t. It returns
+// nil, ErrBadSignature, ErrKeyLength or ErrUnsupportedSigType (wrapped).
+// It never panics on any input.
+func Verify(t SigType, pub, msg, sig []byte) error {
+	if !t.Known() {
+		return fmt.Errorf("%w: %d", ErrUnsupportedSigType, uint16(t))
+	}
+	if len(pub) != t.PublicKeyLen() {
+		return fmt.Errorf("%w: %v public key is %d bytes, want %d", ErrKeyLength, t, len(pub), t.PublicKeyLen())
+	}
+	if len(sig) != t.SignatureLen() {
+		return fmt.Errorf("%w: %v signature is %d bytes, want %d", ErrBadSignature, t, len(sig), t.SignatureLen())
+	}
+	switch t {
+	case SigEd25519:
+		if !ed25519.Verify(ed25519.PublicKey(pub), msg, sig) {
+			return ErrBadSignature
+		}
+		return nil
+	default:
+		return verifyOther(t, pub, msg, sig)
+	}
+}
+
+// Signer signs messages with one private key.
+type Signer interface {
+	Type() SigType
+	// Public is the signing public key in I2P wire format.
+	Public() []byte
+	Sign(msg []byte) ([]byte, error)
+}
+
+// Ed25519Signer signs with an Ed25519 key (type 7).
+type Ed25519Signer struct{ key ed25519.PrivateKey }
+
+// NewEd25519Signer wraps seed, a 32-byte Ed25519 private key (the I2P
+// SigningPrivateKey form).
+func NewEd25519Signer(seed []byte) (*Ed25519Signer, error) {
+	if len(seed) != ed25519.SeedSize {
+		return nil, ErrKeyLength
+	}
+	return &Ed25519Signer{key: ed25519.NewKeyFromSeed(seed)}, nil
+}
+
+// GenerateEd25519 makes a new Ed25519 signer from rand.
+func GenerateEd25519(rand io.Reader) (*Ed25519Signer, error) {
+	_, k, err := ed25519.GenerateKey(rand)
+	if err != nil {
+		return nil, err
+	}
+	return &Ed25519Signer{key: k}, nil
+}
+
+func (s *Ed25519Signer) Type() SigType                   { return SigEd25519 }
+func (s *Ed25519Signer) Public() []byte                  { return []byte(s.key.Public().(ed25519.PublicKey)) }
+func (s *Ed25519Signer) Seed() []byte                    { return s.key.Seed() }
+func (s *Ed25519Signer) Sign(msg []byte) ([]byte, error) { return ed25519.Sign(s.key, msg), nil }

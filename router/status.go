@@ -1,0 +1,52 @@
+package router
+
+// Status is a snapshot of the router's state, served as JSON at
+// GET /api/status. Its field names are a public contract (issue 3):
+// extend it, never rename.
+type Status struct {
+	RouterHash string          `json:"router_hash"` // I2P base64 of the ident hash
+	NetID      int             `json:"netid"`
+	Version    string          `json:"version"`
+	UptimeS    int64           `json:"uptime_s"`
+	Peers      PeerStatus      `json:"peers"`
+	NetDB      NetDBStatus     `json:"netdb"`
+	Tunnels    TunnelStatus    `json:"tunnels"`
+	Bandwidth  BandwidthStatus `json:"bandwidth"`
+	I2NP       I2NPStatus      `json:"i2np"`
+}
+
+// PeerStatus counts established transport sessions.
+type PeerStatus struct {
+	NTCP2    int `json:"ntcp2"`
+	SSU2     int `json:"ssu2"`
+	Inbound  int `json:"inbound"`
+	Outbound int `json:"outbound"`
+}
+
+// NetDBStatus counts what the network database holds.
+type NetDBStatus struct {
+	Routers    int `json:"routers"`
+	Floodfills int `json:"floodfills"`
+	LeaseSets  int `json:"leasesets"`
+}
+
+// TunnelStatus counts tunnels. BuildSuccess is a fraction in [0,1].
+type TunnelStatus struct {
+	Exploratory   int     `json:"exploratory"`
+	Client        int     `json:"client"`
+	Participating int     `json:"participating"`
+	BuildSuccess  float64 `json:"build_success"`
+}
+
+// BandwidthStatus is the recent transfer rate in bytes per second.
+type BandwidthStatus struct {
+	InBps  int64 `json:"in_bps"`
+	OutBps int64 `json:"out_bps"`
+}
+
+// I2NPStatus counts I2NP messages received, by type name, and the ones
+// rejected as malformed.
+type I2NPStatus struct {
+	Received  map[string]uint64 `json:"received"`
+	Malformed uint64            `json:"malformed"`
+}
