@@ -4,15 +4,16 @@ package router
 // GET /api/status. Its field names are a public contract (issue 3):
 // extend it, never rename.
 type Status struct {
-	RouterHash string          `json:"router_hash"` // I2P base64 of the ident hash
-	NetID      int             `json:"netid"`
-	Version    string          `json:"version"`
-	UptimeS    int64           `json:"uptime_s"`
-	Peers      PeerStatus      `json:"peers"`
-	NetDB      NetDBStatus     `json:"netdb"`
-	Tunnels    TunnelStatus    `json:"tunnels"`
-	Bandwidth  BandwidthStatus `json:"bandwidth"`
-	I2NP       I2NPStatus      `json:"i2np"`
+	RouterHash    string          `json:"router_hash"` // I2P base64 of the ident hash
+	NetID         int             `json:"netid"`
+	Version       string          `json:"version"`        // i2pgo version
+	RouterVersion string          `json:"router_version"` // I2P API version we publish
+	UptimeS       int64           `json:"uptime_s"`
+	Peers         PeerStatus      `json:"peers"`
+	NetDB         NetDBStatus     `json:"netdb"`
+	Tunnels       TunnelStatus    `json:"tunnels"`
+	Bandwidth     BandwidthStatus `json:"bandwidth"`
+	I2NP          I2NPStatus      `json:"i2np"`
 }
 
 // PeerStatus counts established transport sessions.
@@ -21,6 +22,9 @@ type PeerStatus struct {
 	SSU2     int `json:"ssu2"`
 	Inbound  int `json:"inbound"`
 	Outbound int `json:"outbound"`
+	// Sessions established since start, by who initiated them.
+	InboundTotal  uint64 `json:"inbound_total"`
+	OutboundTotal uint64 `json:"outbound_total"`
 }
 
 // NetDBStatus counts what the network database holds.

@@ -1,0 +1,51 @@
+# i2pgo — see README.md.
+GO        ?= go
+TESTNET   ?= $(abspath ../shared/testnet)
+FUZZTIME  ?= 10s
+BENCHTIME ?= 1s
+PKGS      := ./...
+
+.PHONY: all build run test unit interop check fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/i2pgo ./cmd/i2pgo
+
+# Runs the router with the config in $(CONFIG) if set, else the defaults
+# (console on 127.0.0.1:7657, datadir ~/.i2pgo).
+run: build
+	./bin/i2pgo $(if $(CONFIG),-config $(CONFIG))
+
+# Unit tests with the race detector, then the interop tests against the
+# i2pd routers of ../shared/testnet (started if not running, and stopped
+# again if this run started them).
+test: unit interop
+
+unit:
+	$(GO) test -race -count=1 $(PKGS)
+
+interop:
+	I2PGO_TESTNET=$(TESTNET) $(GO) test -tags interop -count=1 -timeout 20m -v ./interop/
+
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) vet -tags interop ./interop/
+	$(GO) test -count=1 -run 'TestDeps' ./internal/deptest/
+
+# Every Fuzz target for $(FUZZTIME) each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+	  for f in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+	    echo "== $$pkg $$f"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+clean:
+	rm -rf bin

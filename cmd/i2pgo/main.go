@@ -1,0 +1,112 @@
+// Command i2pgo runs the i2pgo I2P router: the router itself and its
+// console, in one process.
+//
+// Usage:
+//
+//	i2pgo [-config FILE]
+//
+// Exit codes: 0 after a clean shutdown (SIGINT or SIGTERM), 1 when the
+// router could not start or failed (port in use, unwritable datadir), 2 for
+// a bad command line or config file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/i2pgo/i2pgo/configs"
+	"github.com/i2pgo/i2pgo/console"
+	"github.com/i2pgo/i2pgo/router"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stderr))
+}
+
+// usageError marks errors that exit with code 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+
+func run(args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("i2pgo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "config `file` (YAML); the defaults are in configs/i2pgo.yaml")
+	version := fs.Bool("version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "i2pgo: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if *version {
+		fmt.Fprintf(stderr, "i2pgo %s (I2P %s)\n", router.Version, router.APIVersion)
+		return 0
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := start(ctx, *configPath, stderr); err != nil {
+		fmt.Fprintf(stderr, "i2pgo: %v\n", err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func start(ctx context.Context, configPath string, stderr io.Writer) error {
+	cfg, err := configs.Load(configPath)
+	if err != nil {
+		return usageError{err}
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
+
+	r, err := router.New(router.Config{
+		DataDir:    cfg.DataDir(),
+		NetID:      cfg.Router.NetID,
+		Host:       cfg.Router.Host,
+		Port:       cfg.Router.Port,
+		Floodfill:  cfg.Router.Floodfill,
+		Bandwidth:  cfg.Router.Bandwidth,
+		ReseedURLs: cfg.Router.Reseed.URLs,
+		ReseedFile: cfg.Router.Reseed.File,
+		Logger:     log,
+	})
+	if err != nil {
+		return usageError{err}
+	}
+	con, err := console.New(console.Config{Listen: cfg.Console.Listen}, console.Deps{Status: r.Status, Peers: r.Peers, Logger: log})
+	if err != nil {
+		return usageError{err}
+	}
+	// Bind everything before running anything, so that a port in use or
+	// an unwritable datadir is reported at once.
+	if err := con.Listen(); err != nil {
+		return err
+	}
+	if err := r.Open(); err != nil {
+		return err
+	}
+	log.Info("i2pgo started", "version", router.Version, "console", "http://"+cfg.Console.Listen, "datadir", cfg.DataDir())
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	go func() { errc <- r.Run(ctx) }()
+	go func() { errc <- con.Run(ctx) }()
+	first := <-errc
+	cancel()
+	second := <-errc
+	log.Info("i2pgo stopped")
+	return errors.Join(first, second)
+}

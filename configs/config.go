@@ -1,0 +1,264 @@
+package configs
+
+import (
+	_ "embed"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+//go:embed i2pgo.yaml
+var defaultYAML []byte
+
+// DefaultName is the file name errors in the embedded defaults carry.
+const DefaultName = "i2pgo.yaml (built in)"
+
+// File is the whole configuration file. Its yaml tags are the file's keys,
+// a public contract: see i2pgo.yaml for what each one means.
+type File struct {
+	// Datadir is the data directory as written, possibly starting with ~.
+	// Use the DataDir method for the expanded path.
+	Datadir string  `yaml:"datadir"`
+	Router  Router  `yaml:"router"`
+	Console Console `yaml:"console"`
+	Log     Log     `yaml:"log"`
+}
+
+// Router is the "router" section.
+type Router struct {
+	NetID     int    `yaml:"netid"`     // 1..254; 2 is the public network
+	Host      string `yaml:"host"`      // IPv4 address to publish for NTCP2, or empty
+	Port      int    `yaml:"port"`      // NTCP2 TCP port; 0 = pick one at first start
+	Floodfill bool   `yaml:"floodfill"` // serve as a floodfill
+	Bandwidth int    `yaml:"bandwidth"` // KB/s each way, > 0
+	Reseed    Reseed `yaml:"reseed"`
+}
+
+// Reseed is the "router.reseed" section.
+type Reseed struct {
+	URLs []string `yaml:"urls"` // https:// reseed server base URLs
+	File string   `yaml:"file"` // local su3 or zip file, or empty
+}
+
+// Console is the "console" section.
+type Console struct {
+	Listen string `yaml:"listen"` // host:port
+}
+
+// Log is the "log" section.
+type Log struct {
+	Level string `yaml:"level"` // debug, info, warn or error
+}
+
+// Error is one problem in a configuration file.
+type Error struct {
+	File string // the name given to Parse, or the path given to Load; empty from Validate
+	Line int    // 1-based line in File; 0 if unknown
+	Key  string // dotted key path such as "router.netid", with [i] for list items; may be empty
+	Msg  string
+}
+
+// Error formats e as "file:line: key: msg", leaving out the parts that are
+// unknown.
+func (e *Error) Error() string {
+	var b strings.Builder
+	switch {
+	case e.File != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	case e.File != "":
+		b.WriteString(e.File + ": ")
+	case e.Line > 0:
+		fmt.Fprintf(&b, "configs: line %d: ", e.Line)
+	default:
+		b.WriteString("configs: ")
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Default returns the built-in configuration, parsed from the embedded
+// i2pgo.yaml, validated. An error means the embedded file is broken, or
+// that its datadir cannot be expanded because $HOME is unset.
+func Default() (File, error) {
+	var f File
+	lines, err := decode(&f, defaultYAML, DefaultName, true)
+	if err != nil {
+		return File{}, err
+	}
+	if err := check(&f, DefaultName, lines); err != nil {
+		return File{}, err
+	}
+	return f, nil
+}
+
+// Load reads the YAML file at path and returns the defaults overlaid with
+// it, validated. An empty path returns the defaults.
+func Load(path string) (File, error) {
+	if path == "" {
+		return Default()
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return File{}, fmt.Errorf("configs: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse returns the defaults overlaid with the YAML document in data,
+// validated. Keys absent from data keep their defaults; a key present with
+// no value (null) does too. name is the file name errors carry. The error,
+// if any, is an *Error or an errors.Join of several (use errors.As), each
+// naming the line and key at fault. The defaults themselves are validated
+// only as overlaid, so a user file can repair them (a datadir that needs
+// an unset $HOME, say).
+func Parse(data []byte, name string) (File, error) {
+	var f File
+	if _, err := decode(&f, defaultYAML, DefaultName, true); err != nil {
+		return File{}, err
+	}
+	lines, err := decode(&f, data, name, false)
+	if err != nil {
+		return File{}, err
+	}
+	if err := check(&f, name, lines); err != nil {
+		return File{}, err
+	}
+	return f, nil
+}
+
+// Validate checks every value in f. Its errors name the key but, unlike
+// those from Parse, no file or line.
+func (f *File) Validate() error {
+	var errs []error
+	for _, p := range f.problems() {
+		errs = append(errs, &Error{Key: p.key, Msg: p.msg})
+	}
+	return join(errs)
+}
+
+// DataDir returns the data directory with a leading ~ replaced by the
+// user's home directory. If the home directory is unknown, which Validate
+// reports, the path is returned as written.
+func (f File) DataDir() string {
+	p, _ := expandHome(f.Datadir)
+	return p
+}
+
+// SlogLevel returns the slog level named by l.Level, and slog.LevelInfo
+// for a level Validate would reject.
+func (l Log) SlogLevel() slog.Level {
+	switch l.Level {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// expandHome replaces a leading "~" path element with the home directory.
+func expandHome(p string) (string, error) {
+	if p != "~" && !strings.HasPrefix(p, "~/") && !strings.HasPrefix(p, "~"+string(filepath.Separator)) {
+		return p, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return p, err
+	}
+	return filepath.Join(home, p[1:]), nil
+}
+
+// problem is a bad value, found by problems.
+type problem struct {
+	key string // dotted path, possibly ending in [i]
+	msg string
+}
+
+// problems returns every bad value in f, in file order.
+func (f *File) problems() []problem {
+	var ps []problem
+	bad := func(key, format string, args ...any) {
+		ps = append(ps, problem{key, fmt.Sprintf(format, args...)})
+	}
+
+	switch {
+	case f.Datadir == "":
+		bad("datadir", "must not be empty")
+	case strings.HasPrefix(f.Datadir, "~"):
+		if p, err := expandHome(f.Datadir); err != nil {
+			bad("datadir", "cannot expand ~: %v", err)
+		} else if p == f.Datadir {
+			bad("datadir", "%q: only ~ and ~/ are expanded, not ~user", f.Datadir)
+		}
+	}
+
+	r := &f.Router
+	if r.NetID < 1 || r.NetID > 254 {
+		bad("router.netid", "%d is out of range 1..254", r.NetID)
+	}
+	if r.Host != "" {
+		switch ip, err := netip.ParseAddr(r.Host); {
+		case err != nil || !ip.Is4():
+			bad("router.host", "%q is not an IPv4 address", r.Host)
+		case ip.IsUnspecified() || ip.IsMulticast() || ip == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+			bad("router.host", "%s cannot be published as a router address", ip)
+		}
+	}
+	if r.Port < 0 || r.Port > 65535 {
+		bad("router.port", "%d is out of range 0..65535", r.Port)
+	}
+	if r.Bandwidth <= 0 {
+		bad("router.bandwidth", "%d must be greater than 0", r.Bandwidth)
+	}
+	for i, s := range r.Reseed.URLs {
+		key := "router.reseed.urls[" + strconv.Itoa(i) + "]"
+		u, err := url.Parse(s)
+		switch {
+		case err != nil:
+			bad(key, "%q is not a URL", s)
+		case u.Scheme != "https":
+			bad(key, "%q is not an https:// URL", s)
+		case u.Host == "" || u.Hostname() == "":
+			bad(key, "%q has no host", s)
+		case u.User != nil:
+			bad(key, "%q must not carry a user name or password", s)
+		}
+	}
+
+	if msg := checkListen(f.Console.Listen); msg != "" {
+		bad("console.listen", "%s", msg)
+	}
+
+	switch f.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q is not one of debug, info, warn, error", f.Log.Level)
+	}
+	return ps
+}
+
+// checkListen returns what is wrong with a host:port listen address, or "".
+func checkListen(s string) string {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return fmt.Sprintf("%q is not host:port", s)
+	}
+	if host == "" {
+		return fmt.Sprintf("%q has no host; write 127.0.0.1%s, or 0.0.0.0%s to listen on every interface", s, s, s)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("%q: port %q is not a number in 1..65535", s, port)
+	}
+	return ""
+}

@@ -1,0 +1,267 @@
+//go:build interop
+
+package interop
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The test network: 4 i2pd routers, netid 7, on base port netBase.
+var (
+	testnetDir = envOr("I2PGO_TESTNET", "../../shared/testnet")
+	netDir     = envOr("I2PGO_NETDIR", "/tmp/i2pgo-interop-net")
+	netBase    = envOr("I2PGO_NETBASE", "21000")
+	netN       = 4
+	i2pgoBin   string
+)
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func netCmd(args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(testnetDir, "i2pd-net"), args...)
+	cmd.Env = append(os.Environ(), "I2PD_NET_BASEPORT="+netBase)
+	return cmd
+}
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	abs, err := filepath.Abs(testnetDir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	testnetDir = abs
+	tmp, err := os.MkdirTemp("", "i2pgo-interop-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	i2pgoBin = filepath.Join(tmp, "i2pgo")
+	build := exec.Command("go", "build", "-race", "-o", i2pgoBin, "../cmd/i2pgo")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building i2pgo:", err)
+		return 1
+	}
+	started := false
+	if err := netCmd("status", netDir).Run(); err != nil {
+		up := netCmd("up", strconv.Itoa(netN), netDir)
+		up.Stdout, up.Stderr = os.Stderr, os.Stderr
+		if err := up.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "starting the test network:", err)
+			netCmd("down", netDir).Run()
+			return 1
+		}
+		started = true
+	}
+	code := m.Run()
+	if started && os.Getenv("I2PGO_KEEP_NET") == "" {
+		down := netCmd("destroy", netDir)
+		down.Stdout, down.Stderr = os.Stderr, os.Stderr
+		down.Run()
+	}
+	return code
+}
+
+// consolePort is i2pd router k's web console port.
+func consolePort(k int) int {
+	b, _ := strconv.Atoi(netBase)
+	return b + 100*k + 70
+}
+
+var tagRe = regexp.MustCompile(`<[^>]*>`)
+
+func i2pdPage(t *testing.T, k int, page string) string {
+	t.Helper()
+	u := fmt.Sprintf("http://127.0.0.1:%d/", consolePort(k))
+	if page != "" {
+		u += "?page=" + page
+	}
+	c := http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(u)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	s := strings.ReplaceAll(string(b), "<br>", "\n")
+	s = tagRe.ReplaceAllString(s, " ")
+	return strings.ReplaceAll(s, "&#160;", " ")
+}
+
+var routersRe = regexp.MustCompile(`Routers:\s*(\d+)`)
+
+// i2pdRouters is the "Routers:" count of router k's console.
+func i2pdRouters(t *testing.T, k int) int {
+	m := routersRe.FindStringSubmatch(i2pdPage(t, k, ""))
+	if m == nil {
+		return -1
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// node is a running i2pgo process.
+type node struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	dir     string
+	config  string
+	console string
+	log     *bytes.Buffer
+	done    chan error
+}
+
+type status struct {
+	RouterHash string `json:"router_hash"`
+	NetID      int    `json:"netid"`
+	UptimeS    int64  `json:"uptime_s"`
+	Peers      struct {
+		NTCP2         int    `json:"ntcp2"`
+		Inbound       int    `json:"inbound"`
+		Outbound      int    `json:"outbound"`
+		InboundTotal  uint64 `json:"inbound_total"`
+		OutboundTotal uint64 `json:"outbound_total"`
+	} `json:"peers"`
+	NetDB struct {
+		Routers    int `json:"routers"`
+		Floodfills int `json:"floodfills"`
+	} `json:"netdb"`
+	I2NP struct {
+		Received  map[string]uint64 `json:"received"`
+		Malformed uint64            `json:"malformed"`
+	} `json:"i2np"`
+}
+
+type peer struct {
+	Router   string `json:"router"`
+	Outbound bool   `json:"outbound"`
+}
+
+// startNode writes a config into dir (kept across restarts) and starts
+// i2pgo with it.
+func startNode(t *testing.T, dir string, ntcpPort int) *node {
+	t.Helper()
+	consoleAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := fmt.Sprintf(`datadir: %s
+router:
+  netid: 7
+  host: 127.0.0.1
+  port: %d
+  reseed:
+    urls: []
+    file: %s
+console:
+  listen: %s
+log:
+  level: info
+`, filepath.Join(dir, "data"), ntcpPort, filepath.Join(netDir, "seed.zip"), consoleAddr)
+	cfgPath := filepath.Join(dir, "i2pgo.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := &node{t: t, dir: dir, config: cfgPath, console: consoleAddr, log: &bytes.Buffer{}, done: make(chan error, 1)}
+	n.cmd = exec.Command(i2pgoBin, "-config", cfgPath)
+	n.cmd.Stdout = n.log
+	n.cmd.Stderr = n.log
+	if err := n.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { n.done <- n.cmd.Wait() }()
+	t.Cleanup(func() {
+		n.stop()
+		if t.Failed() {
+			t.Logf("i2pgo log:\n%s", n.log.String())
+		}
+	})
+	return n
+}
+
+// stop sends SIGTERM and waits; it returns the exit error.
+func (n *node) stop() error {
+	if n.cmd.ProcessState != nil {
+		return nil
+	}
+	n.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-n.done:
+		return err
+	case <-time.After(20 * time.Second):
+		n.cmd.Process.Kill()
+		return fmt.Errorf("i2pgo did not stop within 20 s")
+	}
+}
+
+func (n *node) getJSON(path string, v any) error {
+	c := http.Client{Timeout: 3 * time.Second}
+	resp, err := c.Get("http://" + n.console + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: %s", path, resp.Status)
+	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+func (n *node) status() (status, error) {
+	var s status
+	err := n.getJSON("/api/status", &s)
+	return s, err
+}
+
+// waitFor polls cond every 500 ms until it returns true or the deadline
+// passes.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	last := ""
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: not within %v; last state: %s", what, within, last)
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,591 @@
+package router
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/i2pgo/i2pgo/router/data"
+	"github.com/i2pgo/i2pgo/router/i2np"
+	"github.com/i2pgo/i2pgo/router/netdb"
+	"github.com/i2pgo/i2pgo/router/transport/ntcp2"
+)
+
+// Version is the i2pgo release.
+const Version = "0.1.0"
+
+// APIVersion is the I2P router version we publish (router.version): the
+// spec set we follow (i2p.www 3afd7340, accurate for 0.9.66).
+const APIVersion = "0.9.66"
+
+// Config configures a Router. Zero values mean the defaults of
+// configs/i2pgo.yaml.
+type Config struct {
+	DataDir    string
+	NetID      int    // 2 on the public network
+	Host       string // IPv4 to publish; empty: publish no NTCP2 host (outbound only)
+	Port       int    // NTCP2 port; 0: chosen once and kept in datadir
+	Floodfill  bool
+	Bandwidth  int // KB/s
+	ReseedURLs []string
+	ReseedFile string
+	Logger     *slog.Logger
+
+	// MinPeers is how many sessions the router keeps open on its own
+	// (default 8); PeerFillDelay is how long after start it waits before
+	// it connects to non-floodfills to reach it, so that peers can connect
+	// to us first (default 20 s).
+	MinPeers      int
+	PeerFillDelay time.Duration
+}
+
+// Router is the I2P router.
+type Router struct {
+	cfg   Config
+	log   *slog.Logger
+	start time.Time
+
+	id    *identity
+	hash  data.Hash
+	port  int
+	netdb *netdb.Store
+	ntcp2 *ntcp2.Transport
+
+	riMu sync.RWMutex
+	ri   *data.RouterInfo
+
+	i2npMu        sync.Mutex
+	i2npCounts    map[string]uint64
+	malformed     atomic.Uint64
+	inboundTotal  atomic.Uint64
+	outboundTotal atomic.Uint64
+
+	failMu   sync.Mutex
+	dialFail map[data.Hash]time.Time // last failed dial, for back-off
+
+	bw bandwidth
+}
+
+// New checks cfg. It does no I/O; Open does.
+func New(cfg Config) (*Router, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("router: no datadir")
+	}
+	if cfg.NetID < 1 || cfg.NetID > 254 {
+		return nil, fmt.Errorf("router: netid %d out of range 1..254", cfg.NetID)
+	}
+	if cfg.Host != "" {
+		a, err := netip.ParseAddr(cfg.Host)
+		if err != nil || !a.Is4() {
+			return nil, fmt.Errorf("router: host %q is not an IPv4 address", cfg.Host)
+		}
+	}
+	if cfg.Port < 0 || cfg.Port > 65535 {
+		return nil, fmt.Errorf("router: port %d out of range", cfg.Port)
+	}
+	if cfg.Bandwidth <= 0 {
+		cfg.Bandwidth = 2048
+	}
+	if cfg.MinPeers <= 0 {
+		cfg.MinPeers = 8
+	}
+	if cfg.PeerFillDelay <= 0 {
+		cfg.PeerFillDelay = 20 * time.Second
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Router{cfg: cfg, log: log, i2npCounts: make(map[string]uint64), dialFail: make(map[data.Hash]time.Time)}, nil
+}
+
+// state is what datadir keeps besides keys.
+type state struct {
+	NTCP2Port int `json:"ntcp2_port"`
+}
+
+// Open prepares everything that can fail before the router runs: datadir
+// (0700), keys, the NTCP2 port and listener, the netDb and reseed. Its
+// errors are meant for the user.
+func (r *Router) Open() error {
+	dir := r.cfg.DataDir
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("router: datadir %s: %w", dir, err)
+	}
+	if err := checkWritable(dir); err != nil {
+		return fmt.Errorf("router: datadir %s is not writable: %w", dir, err)
+	}
+	id, created, err := loadOrCreateIdentity(dir)
+	if err != nil {
+		return err
+	}
+	r.id = id
+	r.hash = id.ident.Hash()
+	if created {
+		r.log.Info("created new router identity", "router", r.hash)
+	}
+
+	var st state
+	statePath := filepath.Join(dir, "router.state.json")
+	if b, err := os.ReadFile(statePath); err == nil {
+		json.Unmarshal(b, &st)
+	}
+	port := r.cfg.Port
+	if port == 0 {
+		port = st.NTCP2Port
+	}
+	if port == 0 {
+		port = 9151 + mrand.IntN(30777-9151) // the range Java I2P picks from
+	}
+	r.netdb = netdb.New(netdb.Config{NetID: r.cfg.NetID, Dir: filepath.Join(dir, "netDb"), Self: r.hash, Logger: r.log})
+
+	tr, err := ntcp2.New(ntcp2.Config{
+		NetID:           uint8(r.cfg.NetID),
+		Static:          id.ntcp2,
+		IV:              id.ntcp2IV,
+		RouterHash:      r.hash,
+		RouterInfo:      r.routerInfoBytes,
+		RouterInfoFlag:  1, // ask floodfills to flood it
+		CheckRouterInfo: r.checkPeerRouterInfo,
+		Handler:         (*ntcp2Handler)(r),
+		Logger:          r.log,
+	})
+	if err != nil {
+		return err
+	}
+	listenHost := r.cfg.Host
+	if listenHost == "" {
+		listenHost = "0.0.0.0"
+	}
+	if err := tr.Listen(net.JoinHostPort(listenHost, strconv.Itoa(port))); err != nil {
+		return fmt.Errorf("router: NTCP2 port %d: %w", port, err)
+	}
+	r.ntcp2 = tr
+	r.port = port
+	if st.NTCP2Port != port {
+		st.NTCP2Port = port
+		b, _ := json.Marshal(st)
+		if err := writeFileAtomic(statePath, b, 0o600); err != nil {
+			return err
+		}
+	}
+	if err := r.resign(); err != nil {
+		return err
+	}
+
+	n, _ := r.netdb.Load()
+	r.log.Info("netDb loaded", "routers", n)
+	if r.cfg.ReseedFile != "" {
+		added, refused, err := r.netdb.ImportReseedZip(r.cfg.ReseedFile)
+		if err != nil {
+			return err
+		}
+		r.log.Info("reseeded from file", "added", added, "refused", refused)
+	}
+	if routers, _ := r.netdb.Counts(); routers == 0 {
+		r.log.Warn("the netDb is empty and HTTPS reseed is not built yet (issue 4): set router.reseed.file")
+	}
+	return nil
+}
+
+func checkWritable(dir string) error {
+	f, err := os.CreateTemp(dir, ".write-test")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
+// Hash is the router's ident hash (valid after Open).
+func (r *Router) Hash() data.Hash { return r.hash }
+
+// NTCP2Addr is the NTCP2 listener's address (valid after Open).
+func (r *Router) NTCP2Addr() net.Addr { return r.ntcp2.Addr() }
+
+// caps returns our RouterInfo caps: bandwidth class, f, R or U.
+func (r *Router) caps() string {
+	kbps := r.cfg.Bandwidth
+	var c string
+	switch {
+	case kbps < 12:
+		c = "K"
+	case kbps < 48:
+		c = "L"
+	case kbps < 64:
+		c = "M"
+	case kbps < 128:
+		c = "N"
+	case kbps < 256:
+		c = "O"
+	case kbps < 2000:
+		c = "P"
+	default:
+		c = "X"
+	}
+	if r.cfg.Floodfill {
+		c += "f"
+	}
+	if r.cfg.Host != "" {
+		c += "R"
+	} else {
+		c += "U"
+	}
+	return c
+}
+
+// resign builds and signs a new RouterInfo.
+func (r *Router) resign() error {
+	opts := map[string]string{
+		"s": data.Base64Encode(r.id.ntcp2.PublicKey().Bytes()),
+		"v": "2",
+	}
+	cost := uint8(14) // outbound only (ntcp2.rst, "Unpublished NTCP2 Address")
+	if r.cfg.Host != "" {
+		opts["host"] = r.cfg.Host
+		opts["port"] = strconv.Itoa(r.port)
+		opts["i"] = data.Base64Encode(r.id.ntcp2IV[:])
+		cost = 3
+	} else {
+		opts["caps"] = "4"
+	}
+	addr, err := data.NewRouterAddress(cost, "NTCP2", opts)
+	if err != nil {
+		return err
+	}
+	ropts, err := data.SortedMapping(map[string]string{
+		data.OptionCaps:    r.caps(),
+		data.OptionNetID:   strconv.Itoa(r.cfg.NetID),
+		data.OptionVersion: APIVersion,
+	})
+	if err != nil {
+		return err
+	}
+	ri := &data.RouterInfo{Identity: r.id.ident, Published: time.Now(), Addresses: []data.RouterAddress{addr}, Options: ropts}
+	if err := ri.Sign(r.id.signer); err != nil {
+		return fmt.Errorf("router: signing RouterInfo: %w", err)
+	}
+	r.riMu.Lock()
+	r.ri = ri
+	r.riMu.Unlock()
+	return writeFileAtomic(filepath.Join(r.cfg.DataDir, "router.info"), ri.Bytes(), 0o644)
+}
+
+func (r *Router) routerInfoBytes() []byte {
+	r.riMu.RLock()
+	defer r.riMu.RUnlock()
+	return r.ri.Bytes()
+}
+
+// RouterInfo returns our current signed RouterInfo.
+func (r *Router) RouterInfo() *data.RouterInfo {
+	r.riMu.RLock()
+	defer r.riMu.RUnlock()
+	return r.ri
+}
+
+// checkPeerRouterInfo is NTCP2's check of the RouterInfo in
+// SessionConfirmed: the netDb checks, then an NTCP2 address whose "s" is
+// the static key the peer proved.
+func (r *Router) checkPeerRouterInfo(b, static []byte) ([32]byte, error) {
+	ri, err := r.netdb.Check(b)
+	if err != nil {
+		return [32]byte{}, err
+	}
+	for _, a := range ri.Addresses {
+		if !strings.HasPrefix(a.TransportStyle, "NTCP") {
+			continue
+		}
+		if s, ok := a.StaticKey(); ok && string(s) == string(static) {
+			return ri.Hash(), nil
+		}
+	}
+	return [32]byte{}, &ntcp2.StaticKeyError{Msg: "RouterInfo has no NTCP2 address with the static key of the handshake"}
+}
+
+// Run runs the router until ctx is done: the NTCP2 listener, the peer
+// connector and the RouterInfo refresh. Open must have succeeded. On return
+// every session has been sent a termination and RouterInfo and keys are on
+// disk.
+func (r *Router) Run(ctx context.Context) error {
+	if r.ntcp2 == nil {
+		return errors.New("router: Run before Open")
+	}
+	r.start = time.Now()
+	r.log.Info("router running", "router", r.hash, "netid", r.cfg.NetID, "ntcp2_port", r.port, "caps", r.caps())
+	var wg sync.WaitGroup
+	errc := make(chan error, 1)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := r.ntcp2.Run(ctx); err != nil {
+			errc <- err
+		}
+	}()
+	go func() { defer wg.Done(); r.connectLoop(ctx) }()
+	go func() { defer wg.Done(); r.maintain(ctx) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	r.ntcp2.Close()
+	wg.Wait()
+	if e := r.resign(); e != nil && err == nil {
+		err = e
+	}
+	r.log.Info("router stopped")
+	return err
+}
+
+// maintain re-signs our RouterInfo every 30 minutes (i2pd refuses one
+// older than 90 minutes in SessionConfirmed) and samples bandwidth.
+func (r *Router) maintain(ctx context.Context) {
+	resign := time.NewTicker(30 * time.Minute)
+	defer resign.Stop()
+	sample := time.NewTicker(time.Second)
+	defer sample.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-resign.C:
+			if err := r.resign(); err != nil {
+				r.log.Warn("re-signing RouterInfo failed", "err", err)
+			}
+		case now := <-sample.C:
+			st := r.ntcp2.Stats()
+			r.bw.sample(now, st.BytesIn, st.BytesOut)
+		}
+	}
+}
+
+// connectLoop opens sessions: at once with the floodfills we know (our
+// RouterInfo goes to them in SessionConfirmed, flagged for flooding), and
+// after PeerFillDelay with other routers until MinPeers sessions are up.
+// It stands in for the tunnel builds and netDb traffic of later issues,
+// which open sessions as they need them.
+func (r *Router) connectLoop(ctx context.Context) {
+	start := time.Now()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		fill := time.Since(start) >= r.cfg.PeerFillDelay
+		r.connectSome(ctx, fill)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (r *Router) connectSome(ctx context.Context, fill bool) {
+	have := len(r.ntcp2.Sessions())
+	if have >= r.cfg.MinPeers {
+		return
+	}
+	var floodfills, others []*data.RouterInfo
+	for _, ri := range r.netdb.Routers() {
+		if r.ntcp2.Session(ri.Hash()) != nil {
+			continue
+		}
+		if strings.ContainsRune(ri.Caps(), 'f') {
+			floodfills = append(floodfills, ri)
+		} else {
+			others = append(others, ri)
+		}
+	}
+	mrand.Shuffle(len(floodfills), func(i, j int) { floodfills[i], floodfills[j] = floodfills[j], floodfills[i] })
+	mrand.Shuffle(len(others), func(i, j int) { others[i], others[j] = others[j], others[i] })
+	cands := floodfills
+	if len(cands) > 3 {
+		cands = cands[:3]
+	}
+	if fill {
+		cands = append(cands, others...)
+	}
+	var wg sync.WaitGroup
+	for _, ri := range cands {
+		if have >= r.cfg.MinPeers {
+			break
+		}
+		if !r.shouldDial(ri.Hash()) {
+			continue
+		}
+		peer, addr, ok := ntcp2Peer(ri)
+		if !ok {
+			continue
+		}
+		have++
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			if _, err := r.ntcp2.Dial(dctx, peer, addr); err != nil {
+				r.noteDialFailure(ri.Hash())
+				if ctx.Err() == nil {
+					r.log.Info("connect failed", "peer", ri.Hash(), "err", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// shouldDial applies a back-off of 30 s after a failed dial.
+func (r *Router) shouldDial(h data.Hash) bool {
+	r.failMu.Lock()
+	defer r.failMu.Unlock()
+	t, ok := r.dialFail[h]
+	return !ok || time.Since(t) > 30*time.Second
+}
+
+func (r *Router) noteDialFailure(h data.Hash) {
+	r.failMu.Lock()
+	r.dialFail[h] = time.Now()
+	r.failMu.Unlock()
+}
+
+// ntcp2Peer finds a dialable NTCP2 address (IPv4 host, port, s, i, v=2).
+func ntcp2Peer(ri *data.RouterInfo) (ntcp2.Peer, string, bool) {
+	for _, a := range ri.Addresses {
+		if a.TransportStyle != "NTCP2" && a.TransportStyle != "NTCP" {
+			continue
+		}
+		if !slices.Contains(strings.Split(a.Version(), ","), "2") {
+			continue
+		}
+		ap, ok := a.AddrPort()
+		if !ok || !ap.Addr().Is4() || ap.Port() == 0 {
+			continue
+		}
+		s, ok1 := a.StaticKey()
+		iv, ok2 := a.Base64Option("i")
+		if !ok1 || !ok2 || len(s) != 32 || len(iv) != 16 {
+			continue
+		}
+		var p ntcp2.Peer
+		p.Hash = ri.Hash()
+		copy(p.Static[:], s)
+		copy(p.IV[:], iv)
+		return p, ap.String(), true
+	}
+	return ntcp2.Peer{}, "", false
+}
+
+// ntcp2Handler receives from NTCP2 sessions.
+type ntcp2Handler Router
+
+func (h *ntcp2Handler) HandleI2NP(from [32]byte, msg []byte) {
+	r := (*Router)(h)
+	m, err := i2np.ParseShort(msg)
+	if err != nil {
+		r.malformed.Add(1)
+		r.log.Warn("malformed I2NP message", "peer", data.Hash(from), "err", err)
+		return
+	}
+	r.i2npMu.Lock()
+	r.i2npCounts[m.Type.String()]++
+	r.i2npMu.Unlock()
+	r.log.Debug("I2NP received", "peer", data.Hash(from), "type", m.Type.String(), "msg_id", m.ID, "len", len(m.Payload))
+}
+
+func (h *ntcp2Handler) HandleRouterInfo(from [32]byte, b []byte, flood bool) {
+	r := (*Router)(h)
+	if _, _, err := r.netdb.Put(b); err != nil {
+		r.log.Info("RouterInfo refused", "peer", data.Hash(from), "err", err)
+	}
+}
+
+func (h *ntcp2Handler) SessionEstablished(s *ntcp2.Session) {
+	r := (*Router)(h)
+	if s.Outbound() {
+		r.outboundTotal.Add(1)
+	} else {
+		r.inboundTotal.Add(1)
+	}
+	r.log.Info("session established", "peer", data.Hash(s.Remote()), "outbound", s.Outbound())
+}
+
+func (h *ntcp2Handler) SessionClosed(s *ntcp2.Session, err error) {
+	r := (*Router)(h)
+	r.log.Info("session closed", "peer", data.Hash(s.Remote()), "err", err)
+}
+
+// Status returns a snapshot for /api/status.
+func (r *Router) Status() Status {
+	st := Status{
+		RouterHash:    r.hash.String(),
+		NetID:         r.cfg.NetID,
+		Version:       Version,
+		RouterVersion: APIVersion,
+		I2NP:          I2NPStatus{Received: map[string]uint64{}},
+	}
+	if !r.start.IsZero() {
+		st.UptimeS = int64(time.Since(r.start).Seconds())
+	}
+	if r.ntcp2 != nil {
+		for _, s := range r.ntcp2.Sessions() {
+			st.Peers.NTCP2++
+			if s.Outbound() {
+				st.Peers.Outbound++
+			} else {
+				st.Peers.Inbound++
+			}
+		}
+	}
+	st.Peers.InboundTotal = r.inboundTotal.Load()
+	st.Peers.OutboundTotal = r.outboundTotal.Load()
+	if r.netdb != nil {
+		st.NetDB.Routers, st.NetDB.Floodfills = r.netdb.Counts()
+	}
+	st.Bandwidth.InBps, st.Bandwidth.OutBps = r.bw.rates()
+	r.i2npMu.Lock()
+	for k, v := range r.i2npCounts {
+		st.I2NP.Received[k] = v
+	}
+	r.i2npMu.Unlock()
+	st.I2NP.Malformed = r.malformed.Load()
+	return st
+}
+
+// PeerInfo describes one transport session, for the console.
+type PeerInfo struct {
+	Router    string `json:"router"`
+	Transport string `json:"transport"`
+	Outbound  bool   `json:"outbound"`
+	AgeS      int64  `json:"age_s"`
+	BytesIn   uint64 `json:"bytes_in"`
+	BytesOut  uint64 `json:"bytes_out"`
+}
+
+// Peers lists the transport sessions.
+func (r *Router) Peers() []PeerInfo {
+	var out []PeerInfo
+	if r.ntcp2 == nil {
+		return out
+	}
+	for _, s := range r.ntcp2.Sessions() {
+		out = append(out, PeerInfo{
+			Router: data.Hash(s.Remote()).String(), Transport: "NTCP2", Outbound: s.Outbound(),
+			AgeS: int64(time.Since(s.Created()).Seconds()), BytesIn: s.BytesIn(), BytesOut: s.BytesOut(),
+		})
+	}
+	slices.SortFunc(out, func(a, b PeerInfo) int { return strings.Compare(a.Router, b.Router) })
+	return out
+}
