@@ -47,7 +47,7 @@ type Config struct {
 	// MinPeers is how many sessions the router keeps open on its own
 	// (default 8); PeerFillDelay is how long after start it waits before
 	// it connects to non-floodfills to reach it, so that peers can connect
-	// to us first (default 20 s).
+	// to us first (default 25 s).
 	MinPeers      int
 	PeerFillDelay time.Duration
 }
@@ -103,7 +103,7 @@ func New(cfg Config) (*Router, error) {
 		cfg.MinPeers = 8
 	}
 	if cfg.PeerFillDelay <= 0 {
-		cfg.PeerFillDelay = 20 * time.Second
+		cfg.PeerFillDelay = 25 * time.Second
 	}
 	log := cfg.Logger
 	if log == nil {

@@ -15,6 +15,7 @@
 package noise
 
 import (
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -38,11 +39,19 @@ type CipherState struct {
 	k      [32]byte
 	n      uint64
 	hasKey bool
+	aead   cipher.AEAD // made from k on first use
 }
 
 // NewCipherState returns a CipherState keyed with k, nonce 0.
 func NewCipherState(k [32]byte) *CipherState {
 	return &CipherState{k: k, hasKey: true}
+}
+
+func (c *CipherState) cipher() cipher.AEAD {
+	if c.aead == nil {
+		c.aead, _ = chacha20poly1305.New(c.k[:]) // a 32-byte key never fails
+	}
+	return c.aead
 }
 
 // HasKey reports whether the state has a key.
@@ -70,13 +79,9 @@ func (c *CipherState) Encrypt(dst, ad, plaintext []byte) ([]byte, error) {
 	if c.n == ^uint64(0) {
 		return nil, ErrNonceExhausted
 	}
-	aead, err := chacha20poly1305.New(c.k[:])
-	if err != nil {
-		return nil, err
-	}
 	nb := nonce(c.n)
 	c.n++
-	return aead.Seal(dst, nb[:], plaintext, ad), nil
+	return c.cipher().Seal(dst, nb[:], plaintext, ad), nil
 }
 
 // Decrypt appends the opened ciphertext to dst and advances the nonce only
@@ -88,12 +93,8 @@ func (c *CipherState) Decrypt(dst, ad, ciphertext []byte) ([]byte, error) {
 	if c.n == ^uint64(0) {
 		return nil, ErrNonceExhausted
 	}
-	aead, err := chacha20poly1305.New(c.k[:])
-	if err != nil {
-		return nil, err
-	}
 	nb := nonce(c.n)
-	out, err := aead.Open(dst, nb[:], ciphertext, ad)
+	out, err := c.cipher().Open(dst, nb[:], ciphertext, ad)
 	if err != nil {
 		return nil, ErrAuth
 	}

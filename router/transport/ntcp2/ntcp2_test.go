@@ -8,6 +8,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"runtime"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -368,4 +370,23 @@ func FuzzHandshakeResponder(f *testing.F) {
 			t.Fatal("fuzz input completed a handshake")
 		}
 	})
+}
+
+func deadline() time.Time { return time.Now().Add(10 * time.Second) }
+
+func sizeName(n int) string {
+	switch {
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.Itoa(n>>10) + "KiB"
+	default:
+		return strconv.Itoa(n) + "B"
+	}
+}
+
+// waitDrain waits until s's queue is at most a quarter full (benchmarks
+// pace the sender so that the drop-oldest policy never triggers).
+func waitDrain(s *Session) {
+	for len(s.queue) > cap(s.queue)/4 {
+		runtime.Gosched()
+	}
 }
