@@ -1,7 +1,11 @@
 package crypto
 
 import (
+	stdcrypto "crypto"
 	"crypto/ed25519"
+	_ "crypto/sha1" // registers SHA-1 for SigDSASHA1.HashFunc
+	_ "crypto/sha256"
+	_ "crypto/sha512"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +33,7 @@ var (
 	ErrBadSignature       = errors.New("crypto: signature verification failed")
 	ErrUnsupportedSigType = errors.New("crypto: unsupported signature type")
 	ErrKeyLength          = errors.New("crypto: wrong key length")
+	ErrInvalidKey         = errors.New("crypto: invalid key")
 )
 
 type sigInfo struct {
@@ -36,22 +41,24 @@ type sigInfo struct {
 	pubLen  int
 	privLen int
 	sigLen  int
+	hash    stdcrypto.Hash
 }
 
 // sigTable lists the lengths in bytes of each type's public key, private key
 // and signature (common-structures.rst: SigningPublicKey, SigningPrivateKey,
-// Signature).
+// Signature), and the hash the type applies to the message (Java I2P
+// SigType: "SHA-1", "SHA-256", ...).
 var sigTable = map[SigType]sigInfo{
-	SigDSASHA1:         {"DSA_SHA1", 128, 20, 40},
-	SigECDSASHA256P256: {"ECDSA_SHA256_P256", 64, 32, 64},
-	SigECDSASHA384P384: {"ECDSA_SHA384_P384", 96, 48, 96},
-	SigECDSASHA512P521: {"ECDSA_SHA512_P521", 132, 66, 132},
-	SigRSASHA2562048:   {"RSA_SHA256_2048", 256, 512, 256},
-	SigRSASHA3843072:   {"RSA_SHA384_3072", 384, 768, 384},
-	SigRSASHA5124096:   {"RSA_SHA512_4096", 512, 1024, 512},
-	SigEd25519:         {"EdDSA_SHA512_Ed25519", 32, 32, 64},
-	SigEd25519ph:       {"EdDSA_SHA512_Ed25519ph", 32, 32, 64},
-	SigRedDSAEd25519:   {"RedDSA_SHA512_Ed25519", 32, 32, 64},
+	SigDSASHA1:         {"DSA_SHA1", 128, 20, 40, stdcrypto.SHA1},
+	SigECDSASHA256P256: {"ECDSA_SHA256_P256", 64, 32, 64, stdcrypto.SHA256},
+	SigECDSASHA384P384: {"ECDSA_SHA384_P384", 96, 48, 96, stdcrypto.SHA384},
+	SigECDSASHA512P521: {"ECDSA_SHA512_P521", 132, 66, 132, stdcrypto.SHA512},
+	SigRSASHA2562048:   {"RSA_SHA256_2048", 256, 512, 256, stdcrypto.SHA256},
+	SigRSASHA3843072:   {"RSA_SHA384_3072", 384, 768, 384, stdcrypto.SHA384},
+	SigRSASHA5124096:   {"RSA_SHA512_4096", 512, 1024, 512, stdcrypto.SHA512},
+	SigEd25519:         {"EdDSA_SHA512_Ed25519", 32, 32, 64, stdcrypto.SHA512},
+	SigEd25519ph:       {"EdDSA_SHA512_Ed25519ph", 32, 32, 64, stdcrypto.SHA512},
+	SigRedDSAEd25519:   {"RedDSA_SHA512_Ed25519", 32, 32, 64, stdcrypto.SHA512},
 }
 
 // Known reports whether t is a signature type this package knows the sizes of.
@@ -81,6 +88,11 @@ func (t SigType) SignatureLen() int {
 	return -1
 }
 
+// HashFunc is the hash type t is defined over, or 0 for an unknown type.
+// For the types VerifyHash accepts, it is the digest VerifyHash expects;
+// for EdDSA and RedDSA it is the hash inside the algorithm.
+func (t SigType) HashFunc() stdcrypto.Hash { return sigTable[t].hash }
+
 func (t SigType) String() string {
 	if i, ok := sigTable[t]; ok {
 		return i.name
@@ -89,9 +101,52 @@ func (t SigType) String() string {
 }
 
 // Verify checks sig over msg with the public key pub of type t. It returns
-// nil, ErrBadSignature, ErrKeyLength or ErrUnsupportedSigType (wrapped).
-// It never panics on any input.
+// nil, or an error wrapping ErrBadSignature, ErrInvalidKey, ErrKeyLength or
+// ErrUnsupportedSigType. It never panics on any input.
+//
+// For every type but EdDSA_SHA512_Ed25519 and RedDSA_SHA512_Ed25519,
+// Verify(t, pub, msg, sig) is VerifyHash(t, pub, H(msg), sig) with H =
+// t.HashFunc(). The doc comment of this package says how each type is
+// checked and where that differs from a literal reading of the specs.
 func Verify(t SigType, pub, msg, sig []byte) error {
+	if err := checkLengths(t, pub, sig); err != nil {
+		return err
+	}
+	switch t {
+	case SigEd25519, SigRedDSAEd25519:
+		// RedDSA signatures are verified exactly as Ed25519 ones; see
+		// reddsa.go.
+		if !ed25519.Verify(ed25519.PublicKey(pub), msg, sig) {
+			return ErrBadSignature
+		}
+		return nil
+	default:
+		h := t.HashFunc().New()
+		h.Write(msg)
+		return verifyDigest(t, pub, h.Sum(nil), sig)
+	}
+}
+
+// VerifyHash checks sig over a message whose digest under t.HashFunc() is
+// digest. It is the form su3 files are checked in (Java SU3File hashes the
+// signed bytes with the type's hash and passes the digest to DSAEngine's
+// "raw" verify). It accepts every type but EdDSA_SHA512_Ed25519 and
+// RedDSA_SHA512_Ed25519, whose hash is part of the algorithm and has no
+// prehashed form. Errors are as for Verify.
+func VerifyHash(t SigType, pub, digest, sig []byte) error {
+	if err := checkLengths(t, pub, sig); err != nil {
+		return err
+	}
+	if t == SigEd25519 || t == SigRedDSAEd25519 {
+		return fmt.Errorf("%w: %v has no prehashed form", ErrUnsupportedSigType, t)
+	}
+	if len(digest) != t.HashFunc().Size() {
+		return fmt.Errorf("%w: %v digest is %d bytes, want %d", ErrBadSignature, t, len(digest), t.HashFunc().Size())
+	}
+	return verifyDigest(t, pub, digest, sig)
+}
+
+func checkLengths(t SigType, pub, sig []byte) error {
 	if !t.Known() {
 		return fmt.Errorf("%w: %d", ErrUnsupportedSigType, uint16(t))
 	}
@@ -101,15 +156,23 @@ func Verify(t SigType, pub, msg, sig []byte) error {
 	if len(sig) != t.SignatureLen() {
 		return fmt.Errorf("%w: %v signature is %d bytes, want %d", ErrBadSignature, t, len(sig), t.SignatureLen())
 	}
+	return nil
+}
+
+// verifyDigest checks a signature of any type but Ed25519 and RedDSA over
+// a digest of the right length. The lengths of pub and sig are checked.
+func verifyDigest(t SigType, pub, digest, sig []byte) error {
 	switch t {
-	case SigEd25519:
-		if !ed25519.Verify(ed25519.PublicKey(pub), msg, sig) {
-			return ErrBadSignature
-		}
-		return nil
-	default:
-		return verifyOther(t, pub, msg, sig)
+	case SigDSASHA1:
+		return verifyDSA(pub, digest, sig)
+	case SigECDSASHA256P256, SigECDSASHA384P384, SigECDSASHA512P521:
+		return verifyECDSA(t, pub, digest, sig)
+	case SigRSASHA2562048, SigRSASHA3843072, SigRSASHA5124096:
+		return verifyRSA(t, pub, digest, sig)
+	case SigEd25519ph:
+		return verifyEd25519ph(pub, digest, sig)
 	}
+	return fmt.Errorf("%w: %v", ErrUnsupportedSigType, t)
 }
 
 // Signer signs messages with one private key.
