@@ -7,9 +7,11 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -158,7 +160,9 @@ func TestHandshakeAndDataBothWays(t *testing.T) {
 }
 
 func TestWrongNetID(t *testing.T) {
-	alice, bob := newNode(t, 2, nil), newNode(t, 7, nil)
+	var logBuf syncBuffer
+	alice := newNode(t, 2, nil)
+	bob := newNode(t, 7, func(c *Config) { c.Logger = slog.New(slog.NewTextHandler(&logBuf, nil)) })
 	_, err, bobErr := pair(t, alice, bob)
 	if err == nil {
 		t.Fatal("handshake across netids succeeded")
@@ -166,6 +170,29 @@ func TestWrongNetID(t *testing.T) {
 	if e := <-bobErr; !errors.Is(e, ErrWrongNetID) {
 		t.Fatalf("bob: %v, want ErrWrongNetID", e)
 	}
+	// The reason is logged, at Warn, without the peer's address.
+	out := logBuf.String()
+	if !strings.Contains(out, "level=WARN") || !strings.Contains(out, "wrong network ID") {
+		t.Fatalf("log does not give the reason: %q", out)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func TestNetIDZeroAccepted(t *testing.T) {
@@ -265,8 +292,6 @@ func TestTruncatedHandshake(t *testing.T) {
 	}
 	msg := tc.out.Bytes()
 	for _, cut := range []int{1, 31, 32, 63, 64, 100, len(msg) - 1} {
-		bob2 := newNode(t, 7, func(c *Config) { c.HandshakeTimeout = time.Second })
-		_ = bob2
 		c3, c4 := net.Pipe()
 		bobErr := make(chan error, 1)
 		go func() { bobErr <- bob.t.Accept(c4) }()
@@ -388,5 +413,41 @@ func sizeName(n int) string {
 func waitDrain(s *Session) {
 	for len(s.queue) > cap(s.queue)/4 {
 		runtime.Gosched()
+	}
+}
+
+// TestSimultaneousConnect: when both routers connect to each other at once,
+// both keep the same single session, the one the lower hash initiated.
+func TestSimultaneousConnect(t *testing.T) {
+	a, b := newNode(t, 7, nil), newNode(t, 7, nil)
+	c1, c2 := net.Pipe()
+	c3, c4 := net.Pipe()
+	go b.t.Accept(c2)
+	go a.t.Accept(c4)
+	errs := make(chan error, 2)
+	go func() { _, err := a.t.DialConn(context.Background(), c1, b.peer); errs <- err }()
+	go func() { _, err := b.t.DialConn(context.Background(), c3, a.peer); errs <- err }()
+	<-errs
+	<-errs
+	aWins := bytes.Compare(a.peer.Hash[:], b.peer.Hash[:]) < 0
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sa, sb := a.t.Sessions(), b.t.Sessions()
+		if len(sa) == 1 && len(sb) == 1 && sa[0].Outbound() == aWins && sb[0].Outbound() == !aWins {
+			// and it carries data
+			if err := sa[0].Send(i2npMsg(10, 1)); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case <-b.rec.got:
+			case <-time.After(5 * time.Second):
+				t.Fatal("the surviving session does not carry data")
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("A has %d sessions, B has %d", len(sa), len(sb))
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
