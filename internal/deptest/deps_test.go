@@ -91,3 +91,22 @@ func permitted(rules []string, dep string) bool {
 	}
 	return false
 }
+
+func TestPermitted(t *testing.T) {
+	cases := []struct {
+		pkg, dep string
+		want     bool
+	}{
+		{"router/data", "router/crypto", true},
+		{"router/data", "router/transport/ntcp2", false},
+		{"router", "router/netdb/kad", true},
+		{"console", "router/netdb", false},
+		{"proxies", "router/data", true},
+		{"web", "router", false},
+	}
+	for _, c := range cases {
+		if got := permitted(allowed[c.pkg], c.dep); got != c.want {
+			t.Errorf("%s -> %s: permitted = %v, want %v", c.pkg, c.dep, got, c.want)
+		}
+	}
+}
