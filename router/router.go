@@ -70,6 +70,7 @@ type Router struct {
 	i2npMu        sync.Mutex
 	i2npCounts    map[string]uint64
 	malformed     atomic.Uint64
+	expired       atomic.Uint64
 	inboundTotal  atomic.Uint64
 	outboundTotal atomic.Uint64
 
@@ -488,6 +489,10 @@ func ntcp2Peer(ri *data.RouterInfo) (ntcp2.Peer, string, bool) {
 	return ntcp2.Peer{}, "", false
 }
 
+// i2npExpiryGrace is how long past its expiration an I2NP message is still
+// taken (clock skew between routers is allowed up to 60 s).
+const i2npExpiryGrace = 60 * time.Second
+
 // ntcp2Handler receives from NTCP2 sessions.
 type ntcp2Handler Router
 
@@ -497,6 +502,11 @@ func (h *ntcp2Handler) HandleI2NP(from [32]byte, msg []byte) {
 	if err != nil {
 		r.malformed.Add(1)
 		r.log.Warn("malformed I2NP message", "peer", data.Hash(from), "err", err)
+		return
+	}
+	if !m.Expiration.IsZero() && time.Since(m.Expiration) > i2npExpiryGrace {
+		r.expired.Add(1)
+		r.log.Debug("expired I2NP message dropped", "peer", data.Hash(from), "type", m.Type.String(), "expired", m.Expiration)
 		return
 	}
 	r.i2npMu.Lock()
@@ -561,6 +571,7 @@ func (r *Router) Status() Status {
 	}
 	r.i2npMu.Unlock()
 	st.I2NP.Malformed = r.malformed.Load()
+	st.I2NP.Expired = r.expired.Load()
 	return st
 }
 

@@ -49,8 +49,9 @@ type BandwidthStatus struct {
 }
 
 // I2NPStatus counts I2NP messages received, by type name, and the ones
-// rejected as malformed.
+// rejected as malformed or expired.
 type I2NPStatus struct {
 	Received  map[string]uint64 `json:"received"`
 	Malformed uint64            `json:"malformed"`
+	Expired   uint64            `json:"expired"` // dropped: expired more than 60 s ago
 }
