@@ -94,8 +94,11 @@ func parseIdentity(b []byte) (*identity, error) {
 		return nil, fmt.Errorf("unknown key file version %d", k.Version)
 	}
 	ri, rest, err := data.ParseRouterIdentity(k.Identity)
-	if err != nil || len(rest) != 0 {
-		return nil, fmt.Errorf("bad identity: %v", err)
+	if err != nil {
+		return nil, fmt.Errorf("bad identity: %w", err)
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("bad identity: %d trailing bytes", len(rest))
 	}
 	signer, err := crypto.NewEd25519Signer(k.SigningSeed)
 	if err != nil {

@@ -121,11 +121,19 @@ type state struct {
 // Open prepares everything that can fail before the router runs: datadir
 // (0700), keys, the NTCP2 port and listener, the netDb and reseed. Its
 // errors are meant for the user.
-func (r *Router) Open() error {
+func (r *Router) Open() (err error) {
 	dir := r.cfg.DataDir
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("router: datadir %s: %w", dir, err)
 	}
+	if st, err := os.Stat(dir); err == nil && st.Mode().Perm()&0o077 != 0 {
+		os.Chmod(dir, 0o700) // keys live here
+	}
+	defer func() {
+		if err != nil {
+			r.Close()
+		}
+	}()
 	if err := checkWritable(dir); err != nil {
 		return fmt.Errorf("router: datadir %s is not writable: %w", dir, err)
 	}
@@ -142,7 +150,9 @@ func (r *Router) Open() error {
 	var st state
 	statePath := filepath.Join(dir, "router.state.json")
 	if b, err := os.ReadFile(statePath); err == nil {
-		json.Unmarshal(b, &st)
+		if err := json.Unmarshal(b, &st); err != nil {
+			return fmt.Errorf("router: %s is corrupt (%v); remove it to pick a new NTCP2 port", statePath, err)
+		}
 	}
 	port := r.cfg.Port
 	if port == 0 {
@@ -199,7 +209,16 @@ func (r *Router) Open() error {
 	if routers, _ := r.netdb.Counts(); routers == 0 {
 		r.log.Warn("the netDb is empty and HTTPS reseed is not built yet (issue 4): set router.reseed.file")
 	}
+	r.start = time.Now() // here, not in Run: Status may be called while Run starts
 	return nil
+}
+
+// Close releases what Open acquired, for a Router that will not Run (Run
+// releases it itself). It is idempotent.
+func (r *Router) Close() {
+	if r.ntcp2 != nil {
+		r.ntcp2.Close()
+	}
 }
 
 func checkWritable(dir string) error {
@@ -325,7 +344,6 @@ func (r *Router) Run(ctx context.Context) error {
 	if r.ntcp2 == nil {
 		return errors.New("router: Run before Open")
 	}
-	r.start = time.Now()
 	r.log.Info("router running", "router", r.hash, "netid", r.cfg.NetID, "ntcp2_port", r.port, "caps", r.caps())
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)

@@ -41,6 +41,9 @@ func run(args []string, stderr io.Writer) int {
 	configPath := fs.String("config", "", "config `file` (YAML); the defaults are in configs/i2pgo.yaml")
 	version := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {
@@ -94,6 +97,7 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	if err := con.Listen(); err != nil {
 		return err
 	}
+	defer con.Close()
 	if err := r.Open(); err != nil {
 		return err
 	}

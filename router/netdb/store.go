@@ -32,7 +32,6 @@ var (
 	ErrFuture     = errors.New("netdb: RouterInfo published in the future")
 	ErrTooLarge   = errors.New("netdb: RouterInfo too large")
 	ErrFull       = errors.New("netdb: store full")
-	ErrNotNewer   = errors.New("netdb: RouterInfo not newer than the one held")
 )
 
 // Config configures a Store.
@@ -51,6 +50,8 @@ type Store struct {
 
 	mu      sync.RWMutex
 	routers map[data.Hash]*data.RouterInfo
+
+	saveMu sync.Mutex // serialises disk writes
 }
 
 // New makes an empty Store. It does no I/O.
@@ -102,6 +103,12 @@ func (s *Store) Put(b []byte) (*data.RouterInfo, bool, error) {
 }
 
 func (s *Store) put(ri *data.RouterInfo) (*data.RouterInfo, bool, error) {
+	return s.putSave(ri, s.cfg.Dir != "")
+}
+
+// putSave stores ri and, if save, writes it to disk. Disk writes for one
+// router are serialised by saveMu so that the newest always wins.
+func (s *Store) putSave(ri *data.RouterInfo, save bool) (*data.RouterInfo, bool, error) {
 	h := ri.Hash()
 	if h == s.cfg.Self {
 		return ri, false, nil // our own is not kept here
@@ -118,10 +125,17 @@ func (s *Store) put(ri *data.RouterInfo) (*data.RouterInfo, bool, error) {
 	}
 	s.routers[h] = ri
 	s.mu.Unlock()
-	if s.cfg.Dir != "" {
-		if err := s.save(ri); err != nil {
-			s.log.Warn("saving RouterInfo failed", "err", err)
+	if save {
+		s.saveMu.Lock()
+		// Another Put may have stored a newer one meanwhile: write
+		// whatever is current.
+		cur := s.Get(h)
+		if cur != nil {
+			if err := s.save(cur); err != nil {
+				s.log.Warn("saving RouterInfo failed", "err", err)
+			}
 		}
+		s.saveMu.Unlock()
 	}
 	return ri, true, nil
 }
@@ -199,7 +213,7 @@ func (s *Store) Load() (loaded int, err error) {
 			}
 			continue
 		}
-		if _, fresh, err := s.put(ri); err == nil && fresh {
+		if _, fresh, err := s.putSave(ri, false); err == nil && fresh {
 			loaded++
 		}
 	}
