@@ -37,6 +37,7 @@ type Router struct {
 	Port      int    `yaml:"port"`      // NTCP2 TCP port; 0 = pick one at first start
 	Floodfill bool   `yaml:"floodfill"` // serve as a floodfill
 	Bandwidth int    `yaml:"bandwidth"` // KB/s each way, > 0
+	MinPeers  int    `yaml:"minpeers"`  // sessions kept open without a need for them; 0 = none
 	Reseed    Reseed `yaml:"reseed"`
 }
 
@@ -217,6 +218,9 @@ func (f *File) problems() []problem {
 	}
 	if r.Port < 0 || r.Port > 65535 {
 		bad("router.port", "%d is out of range 0..65535", r.Port)
+	}
+	if r.MinPeers < 0 || r.MinPeers > 1000 {
+		bad("router.minpeers", "%d is out of range 0..1000", r.MinPeers)
 	}
 	if r.Bandwidth <= 0 {
 		bad("router.bandwidth", "%d must be greater than 0", r.Bandwidth)

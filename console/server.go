@@ -42,6 +42,9 @@ type Deps struct {
 	// Peers lists the transport sessions for GET /api/peers. Optional:
 	// nil leaves that route out.
 	Peers func() []router.PeerInfo
+	// NetDBRouters lists the netDb's routers for GET /api/netdb/routers.
+	// Optional: without it the route is absent.
+	NetDBRouters func() []router.RouterEntry
 	// Logger receives the console's logs. nil discards them.
 	Logger *slog.Logger
 }
@@ -50,7 +53,8 @@ type Deps struct {
 type Server struct {
 	listen  string // configured address
 	status  func() router.Status
-	peers   func() []router.PeerInfo // may be nil
+	peers   func() []router.PeerInfo    // may be nil
+	routers func() []router.RouterEntry // may be nil
 	log     *slog.Logger
 	handler http.Handler
 
@@ -89,10 +93,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		listen: listen,
-		status: deps.Status,
-		peers:  deps.Peers,
-		log:    log.With("component", "console"),
+		listen:  listen,
+		status:  deps.Status,
+		peers:   deps.Peers,
+		routers: deps.NetDBRouters,
+		log:     log.With("component", "console"),
 	}
 	allowed := allowedHosts(listen)
 	s.allowed.Store(&allowed)
@@ -252,6 +257,9 @@ func (s *Server) routes() http.Handler {
 	if s.peers != nil {
 		r.Get("/api/peers", s.apiPeers)
 	}
+	if s.routers != nil {
+		r.Get("/api/netdb/routers", s.apiRouters)
+	}
 	return r
 }
 
@@ -302,6 +310,14 @@ func (s *Server) apiPeers(w http.ResponseWriter, r *http.Request) {
 		peers = []router.PeerInfo{} // [] rather than null
 	}
 	s.writeJSON(w, peers)
+}
+
+func (s *Server) apiRouters(w http.ResponseWriter, r *http.Request) {
+	rs := s.routers()
+	if rs == nil {
+		rs = []router.RouterEntry{}
+	}
+	s.writeJSON(w, rs)
 }
 
 // writeJSON writes v as a JSON response.

@@ -102,7 +102,7 @@ func TestJoinTestnet(t *testing.T) {
 	if err := n.stop(); err != nil {
 		t.Fatalf("i2pgo exited with %v", err)
 	}
-	if !strings.Contains(n.log.String(), "router stopped") {
+	if !strings.Contains(n.logString(), "router stopped") {
 		t.Fatalf("no clean stop in the log")
 	}
 	n2 := startNode(t, dir, port)

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -142,7 +143,7 @@ type node struct {
 	dir     string
 	config  string
 	console string
-	log     *bytes.Buffer
+	log     *syncBuf
 	done    chan error
 }
 
@@ -158,8 +159,14 @@ type status struct {
 		OutboundTotal uint64 `json:"outbound_total"`
 	} `json:"peers"`
 	NetDB struct {
-		Routers    int `json:"routers"`
-		Floodfills int `json:"floodfills"`
+		Routers            int    `json:"routers"`
+		Floodfills         int    `json:"floodfills"`
+		LeaseSets          int    `json:"leasesets"`
+		StoresAccepted     uint64 `json:"stores_accepted"`
+		StoresRefused      uint64 `json:"stores_refused"`
+		LookupsAnswered    uint64 `json:"lookups_answered"`
+		Flooded            uint64 `json:"flooded"`
+		PublishedConfirmed uint64 `json:"published_confirmed"`
 	} `json:"netdb"`
 	I2NP struct {
 		Received  map[string]uint64 `json:"received"`
@@ -172,16 +179,38 @@ type peer struct {
 	Outbound bool   `json:"outbound"`
 }
 
+// options change a node's config.
+type options struct {
+	seed      string // reseed file; default the net's seed.zip
+	floodfill bool
+	minPeers  int // router.minpeers; 0 here means the default (8); -1 means 0
+}
+
 // startNode writes a config into dir (kept across restarts) and starts
 // i2pgo with it.
 func startNode(t *testing.T, dir string, ntcpPort int) *node {
+	return startNodeWith(t, dir, ntcpPort, options{})
+}
+
+func startNodeWith(t *testing.T, dir string, ntcpPort int, o options) *node {
 	t.Helper()
 	consoleAddr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	if o.seed == "" {
+		o.seed = filepath.Join(netDir, "seed.zip")
+	}
+	minPeers := 8
+	if o.minPeers > 0 {
+		minPeers = o.minPeers
+	} else if o.minPeers < 0 {
+		minPeers = 0
+	}
 	cfg := fmt.Sprintf(`datadir: %s
 router:
   netid: 7
   host: 127.0.0.1
   port: %d
+  floodfill: %v
+  minpeers: %d
   reseed:
     urls: []
     file: %s
@@ -189,12 +218,12 @@ console:
   listen: %s
 log:
   level: info
-`, filepath.Join(dir, "data"), ntcpPort, filepath.Join(netDir, "seed.zip"), consoleAddr)
+`, filepath.Join(dir, "data"), ntcpPort, o.floodfill, minPeers, o.seed, consoleAddr)
 	cfgPath := filepath.Join(dir, "i2pgo.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	n := &node{t: t, dir: dir, config: cfgPath, console: consoleAddr, log: &bytes.Buffer{}, done: make(chan error, 1)}
+	n := &node{t: t, dir: dir, config: cfgPath, console: consoleAddr, log: &syncBuf{}, done: make(chan error, 1)}
 	n.cmd = exec.Command(i2pgoBin, "-config", cfgPath)
 	n.cmd.Stdout = n.log
 	n.cmd.Stderr = n.log
@@ -205,7 +234,7 @@ log:
 	t.Cleanup(func() {
 		n.stop()
 		if t.Failed() {
-			t.Logf("i2pgo log:\n%s", n.log.String())
+			t.Logf("i2pgo log:\n%s", n.logString())
 		}
 	})
 	return n
@@ -264,4 +293,41 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() (bool,
 		case <-time.After(500 * time.Millisecond):
 		}
 	}
+}
+
+// firstSession finds in the node's log when its first session with the
+// router whose hash is given was established.
+func (n *node) firstSession(hash string) (time.Time, bool) {
+	for _, line := range strings.Split(n.logString(), "\n") {
+		if !strings.Contains(line, `msg="session established"`) || !strings.Contains(line, "peer="+hash[:6]) {
+			continue
+		}
+		i := strings.Index(line, "time=")
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(line[i+5:])
+		if at, err := time.Parse(time.RFC3339Nano, f[0]); err == nil {
+			return at, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// syncBuf is a buffer the process writes to while the test reads it.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (n *node) logString() string {
+	n.log.mu.Lock()
+	defer n.log.mu.Unlock()
+	return n.log.b.String()
 }

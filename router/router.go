@@ -21,6 +21,8 @@ import (
 	"github.com/i2pgo/i2pgo/router/data"
 	"github.com/i2pgo/i2pgo/router/i2np"
 	"github.com/i2pgo/i2pgo/router/netdb"
+	"github.com/i2pgo/i2pgo/router/netdb/reseed"
+	"github.com/i2pgo/i2pgo/router/profile"
 	"github.com/i2pgo/i2pgo/router/transport/ntcp2"
 )
 
@@ -45,7 +47,7 @@ type Config struct {
 	Logger     *slog.Logger
 
 	// MinPeers is how many sessions the router keeps open on its own
-	// (default 8); PeerFillDelay is how long after start it waits before
+	// (0: 8; negative: none); PeerFillDelay is how long after start it waits before
 	// it connects to non-floodfills to reach it, so that peers can connect
 	// to us first (default 25 s).
 	MinPeers      int
@@ -58,11 +60,14 @@ type Router struct {
 	log   *slog.Logger
 	start time.Time
 
-	id    *identity
-	hash  data.Hash
-	port  int
-	netdb *netdb.Store
-	ntcp2 *ntcp2.Transport
+	id       *identity
+	hash     data.Hash
+	port     int
+	netdb    *netdb.DB
+	profiles *profile.Store
+	reseeder *reseed.Reseeder
+	dials    chan struct{} // bounds concurrent dials made to send a message
+	ntcp2    *ntcp2.Transport
 
 	riMu sync.RWMutex
 	ri   *data.RouterInfo
@@ -71,6 +76,7 @@ type Router struct {
 	i2npCounts    map[string]uint64
 	malformed     atomic.Uint64
 	expired       atomic.Uint64
+	garlicFailed  atomic.Uint64
 	inboundTotal  atomic.Uint64
 	outboundTotal atomic.Uint64
 
@@ -100,7 +106,7 @@ func New(cfg Config) (*Router, error) {
 	if cfg.Bandwidth <= 0 {
 		cfg.Bandwidth = 2048
 	}
-	if cfg.MinPeers <= 0 {
+	if cfg.MinPeers == 0 {
 		cfg.MinPeers = 8
 	}
 	if cfg.PeerFillDelay <= 0 {
@@ -161,7 +167,23 @@ func (r *Router) Open() (err error) {
 	if port == 0 {
 		port = 9151 + mrand.IntN(30777-9151) // the range Java I2P picks from
 	}
-	r.netdb = netdb.New(netdb.Config{NetID: r.cfg.NetID, Dir: filepath.Join(dir, "netDb"), Self: r.hash, Logger: r.log})
+	r.profiles = profile.New(profile.Config{}, nil)
+	if err := r.profiles.Load(dir); err != nil {
+		r.log.Warn("peer profiles not loaded; starting empty", "err", err)
+	}
+	r.dials = make(chan struct{}, 16)
+	db, err := netdb.NewDB(netdb.DBConfig{
+		Config:     netdb.Config{NetID: r.cfg.NetID, Dir: filepath.Join(dir, "netDb"), Self: r.hash, Logger: r.log},
+		Floodfill:  r.cfg.Floodfill,
+		RouterInfo: r.routerInfoBytes,
+		Sender:     (*sender)(r),
+		Profiles:   r.profiles,
+		SealReply:  sealReply,
+	})
+	if err != nil {
+		return err
+	}
+	r.netdb = db
 
 	tr, err := ntcp2.New(ntcp2.Config{
 		NetID:           uint8(r.cfg.NetID),
@@ -199,17 +221,19 @@ func (r *Router) Open() (err error) {
 
 	n, _ := r.netdb.Load()
 	r.log.Info("netDb loaded", "routers", n)
+	rs, err := reseed.New(reseed.Config{URLs: r.cfg.ReseedURLs, NetID: r.cfg.NetID, Logger: r.log})
+	if err != nil {
+		return err
+	}
+	r.reseeder = rs
 	if r.cfg.ReseedFile != "" {
-		added, refused, err := r.netdb.ImportReseedZip(r.cfg.ReseedFile)
+		ris, err := rs.FromFile(r.cfg.ReseedFile)
 		if err != nil {
-			return err
+			return fmt.Errorf("router: router.reseed.file: %w", err)
 		}
-		r.log.Info("reseeded from file", "added", added, "refused", refused)
+		added, refused := r.importRouterInfos(ris)
+		r.log.Info("reseeded from file", "file", r.cfg.ReseedFile, "added", added, "refused", refused)
 	}
-	if routers, _ := r.netdb.Counts(); routers == 0 {
-		r.log.Warn("the netDb is empty and HTTPS reseed is not built yet (issue 4): set router.reseed.file")
-	}
-	r.start = time.Now() // here, not in Run: Status may be called while Run starts
 	return nil
 }
 
@@ -347,13 +371,15 @@ func (r *Router) Run(ctx context.Context) error {
 	r.log.Info("router running", "router", r.hash, "netid", r.cfg.NetID, "ntcp2_port", r.port, "caps", r.caps())
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
-	wg.Add(3)
+	wg.Add(5)
 	go func() {
 		defer wg.Done()
 		if err := r.ntcp2.Run(ctx); err != nil {
 			errc <- err
 		}
 	}()
+	go func() { defer wg.Done(); r.reseedIfNeeded(ctx) }()
+	go func() { defer wg.Done(); r.netdb.Run(ctx) }()
 	go func() { defer wg.Done(); r.connectLoop(ctx) }()
 	go func() { defer wg.Done(); r.maintain(ctx) }()
 	var err error
@@ -366,8 +392,61 @@ func (r *Router) Run(ctx context.Context) error {
 	if e := r.resign(); e != nil && err == nil {
 		err = e
 	}
+	if e := r.profiles.Save(r.cfg.DataDir); e != nil {
+		r.log.Warn("saving peer profiles failed", "err", e)
+	}
 	r.log.Info("router stopped")
 	return err
+}
+
+// reseedMin is the netDb size below which the router reseeds over HTTPS.
+const reseedMin = 25
+
+// importRouterInfos puts reseeded RouterInfos into the netDb.
+func (r *Router) importRouterInfos(ris [][]byte) (added, refused int) {
+	for _, b := range ris {
+		if _, fresh, err := r.netdb.Put(b); err != nil {
+			refused++
+		} else if fresh {
+			added++
+		}
+	}
+	return
+}
+
+// reseedIfNeeded fetches RouterInfos from the reseed servers when the netDb
+// knows fewer than reseedMin routers and servers are configured, retrying
+// with back-off until it has enough or ctx is done.
+func (r *Router) reseedIfNeeded(ctx context.Context) {
+	if len(r.cfg.ReseedURLs) == 0 {
+		if n, _ := r.netdb.Counts(); n == 0 {
+			r.log.Warn("the netDb is empty and no reseed is configured: set router.reseed.urls or router.reseed.file")
+		}
+		return
+	}
+	wait := time.Minute
+	for {
+		if n, _ := r.netdb.Counts(); n >= reseedMin {
+			return
+		}
+		r.log.Info("reseeding", "servers", len(r.cfg.ReseedURLs))
+		ris, err := r.reseeder.Fetch(ctx)
+		if err == nil {
+			added, refused := r.importRouterInfos(ris)
+			r.log.Info("reseeded", "added", added, "refused", refused)
+			if n, _ := r.netdb.Counts(); n >= reseedMin {
+				return
+			}
+		} else {
+			r.log.Warn("reseed failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 30*time.Minute)
+	}
 }
 
 // maintain re-signs our RouterInfo every 30 minutes (i2pd refuses one
@@ -384,6 +463,11 @@ func (r *Router) maintain(ctx context.Context) {
 		case <-resign.C:
 			if err := r.resign(); err != nil {
 				r.log.Warn("re-signing RouterInfo failed", "err", err)
+			} else {
+				r.netdb.RepublishSoon()
+			}
+			if err := r.profiles.Save(r.cfg.DataDir); err != nil {
+				r.log.Warn("saving peer profiles failed", "err", err)
 			}
 		case now := <-sample.C:
 			st := r.ntcp2.Stats()
@@ -414,7 +498,7 @@ func (r *Router) connectLoop(ctx context.Context) {
 
 func (r *Router) connectSome(ctx context.Context, fill bool) {
 	have := len(r.ntcp2.Sessions())
-	if have >= r.cfg.MinPeers {
+	if r.cfg.MinPeers < 0 || have >= r.cfg.MinPeers {
 		return
 	}
 	var floodfills, others []*data.RouterInfo
@@ -531,6 +615,7 @@ func (h *ntcp2Handler) HandleI2NP(from [32]byte, msg []byte) {
 	r.i2npCounts[m.Type.String()]++
 	r.i2npMu.Unlock()
 	r.log.Debug("I2NP received", "peer", data.Hash(from), "type", m.Type.String(), "msg_id", m.ID, "len", len(m.Payload))
+	r.dispatch(data.Hash(from), m, 0)
 }
 
 func (h *ntcp2Handler) HandleRouterInfo(from [32]byte, b []byte, flood bool) {
@@ -581,6 +666,17 @@ func (r *Router) Status() Status {
 	st.Peers.OutboundTotal = r.outboundTotal.Load()
 	if r.netdb != nil {
 		st.NetDB.Routers, st.NetDB.Floodfills = r.netdb.Counts()
+		st.NetDB.LeaseSets = r.netdb.LeaseSetCount()
+		ds := r.netdb.Stats()
+		st.NetDB.Floodfill = r.cfg.Floodfill
+		st.NetDB.StoresAccepted, st.NetDB.StoresRefused = ds.StoresAccepted, ds.StoresRefused
+		st.NetDB.LookupsAnswered, st.NetDB.LookupsDropped = ds.LookupsAnswered, ds.LookupsDropped
+		st.NetDB.Flooded, st.NetDB.RateLimited = ds.Flooded, ds.RateLimited
+		st.NetDB.PublishedConfirmed = ds.PublishedConfirmed
+		st.NetDB.LastPublishS = -1
+		if !ds.LastPublishConfirmed.IsZero() {
+			st.NetDB.LastPublishS = int64(time.Since(ds.LastPublishConfirmed).Seconds())
+		}
 	}
 	st.Bandwidth.InBps, st.Bandwidth.OutBps = r.bw.rates()
 	r.i2npMu.Lock()

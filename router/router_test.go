@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/i2pgo/i2pgo/router/i2np"
 	"net"
 	"os"
 	"path/filepath"
@@ -353,7 +354,7 @@ func TestCheckPeerRouterInfo(t *testing.T) {
 		// The netDb's clock is the RouterInfo's, so that it never gets too
 		// old for the test.
 		at := func() time.Time { return ri.Published.Add(time.Hour) }
-		r := &Router{netdb: netdb.New(netdb.Config{NetID: 7, Now: at})}
+		r := &Router{netdb: testDB(t, netdb.Config{NetID: 7, Now: at})}
 		a, _ := ri.Address("NTCP2")
 		s, ok := a.StaticKey()
 		if !ok {
@@ -363,11 +364,11 @@ func TestCheckPeerRouterInfo(t *testing.T) {
 		ssu2Key, _ := ssu2.StaticKey()
 		checkPeer(t, r, b, s, ri.Hash(), [][]byte{ssu2Key, make([]byte, 32), s[:31], nil})
 
-		wrong := &Router{netdb: netdb.New(netdb.Config{NetID: 2, Now: at})}
+		wrong := &Router{netdb: testDB(t, netdb.Config{NetID: 2, Now: at})}
 		if _, err := wrong.checkPeerRouterInfo(b, s); !errors.Is(err, netdb.ErrWrongNetID) {
 			t.Errorf("netid 2 router: %v; want ErrWrongNetID", err)
 		}
-		late := &Router{netdb: netdb.New(netdb.Config{NetID: 7, Now: func() time.Time { return ri.Published.Add(netdb.MaxAge + time.Hour) }})}
+		late := &Router{netdb: testDB(t, netdb.Config{NetID: 7, Now: func() time.Time { return ri.Published.Add(netdb.MaxAge + time.Hour) }})}
 		if _, err := late.checkPeerRouterInfo(b, s); !errors.Is(err, netdb.ErrTooOld) {
 			t.Errorf("RouterInfo past MaxAge: %v; want ErrTooOld", err)
 		}
@@ -376,14 +377,14 @@ func TestCheckPeerRouterInfo(t *testing.T) {
 		peer := openRouter(t, Config{DataDir: t.TempDir(), NetID: 7, Host: "127.0.0.1", Port: freePort(t)})
 		b := peer.RouterInfo().Bytes()
 		s := peer.id.ntcp2.PublicKey().Bytes()
-		r := &Router{netdb: netdb.New(netdb.Config{NetID: 7})}
+		r := &Router{netdb: testDB(t, netdb.Config{NetID: 7})}
 		other, err := newIdentity()
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkPeer(t, r, b, s, peer.Hash(), [][]byte{other.ntcp2.PublicKey().Bytes(), peer.id.encPriv.PublicKey().Bytes()})
 
-		wrong := &Router{netdb: netdb.New(netdb.Config{NetID: 8})}
+		wrong := &Router{netdb: testDB(t, netdb.Config{NetID: 8})}
 		if _, err := wrong.checkPeerRouterInfo(b, s); !errors.Is(err, netdb.ErrWrongNetID) {
 			t.Errorf("netid 8 router: %v; want ErrWrongNetID", err)
 		}
@@ -427,7 +428,7 @@ func TestStatus(t *testing.T) {
 	if st.NetID != 7 || st.Version != Version || st.RouterVersion != APIVersion {
 		t.Errorf("Status = %+v", st)
 	}
-	if st.Peers != (PeerStatus{}) || st.NetDB != (NetDBStatus{}) || st.I2NP.Received == nil || st.I2NP.Malformed != 0 {
+	if st.Peers != (PeerStatus{}) || st.NetDB != (NetDBStatus{LastPublishS: -1}) || st.I2NP.Received == nil || st.I2NP.Malformed != 0 {
 		t.Errorf("Status of a router that has not run = %+v", st)
 	}
 	if p := r.Peers(); len(p) != 0 {
@@ -564,4 +565,16 @@ func TestTwoRouters(t *testing.T) {
 	if n := len(a.ntcp2.Sessions()) + len(b.ntcp2.Sessions()); n != 0 {
 		t.Errorf("%d sessions left after Run returned", n)
 	}
+}
+
+type nopSender struct{}
+
+func (nopSender) Send(data.Hash, i2np.Message) error { return nil }
+
+func testDB(t *testing.T, c netdb.Config) *netdb.DB {
+	db, err := netdb.NewDB(netdb.DBConfig{Config: c, Sender: nopSender{}, RouterInfo: func() []byte { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -32,6 +32,16 @@ type NetDBStatus struct {
 	Routers    int `json:"routers"`
 	Floodfills int `json:"floodfills"`
 	LeaseSets  int `json:"leasesets"`
+
+	Floodfill          bool   `json:"floodfill"` // we serve the netDb
+	StoresAccepted     uint64 `json:"stores_accepted"`
+	StoresRefused      uint64 `json:"stores_refused"`
+	LookupsAnswered    uint64 `json:"lookups_answered"`
+	LookupsDropped     uint64 `json:"lookups_dropped"`
+	Flooded            uint64 `json:"flooded"`
+	RateLimited        uint64 `json:"rate_limited"`
+	PublishedConfirmed uint64 `json:"published_confirmed"` // our RouterInfo, confirmed by DeliveryStatus
+	LastPublishS       int64  `json:"last_publish_s"`      // seconds since the last confirmation; -1 never
 }
 
 // TunnelStatus counts tunnels. BuildSuccess is a fraction in [0,1].

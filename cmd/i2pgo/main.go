@@ -83,12 +83,13 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 		Bandwidth:  cfg.Router.Bandwidth,
 		ReseedURLs: cfg.Router.Reseed.URLs,
 		ReseedFile: cfg.Router.Reseed.File,
+		MinPeers:   minPeers(cfg.Router.MinPeers),
 		Logger:     log,
 	})
 	if err != nil {
 		return usageError{err}
 	}
-	con, err := console.New(console.Config{Listen: cfg.Console.Listen}, console.Deps{Status: r.Status, Peers: r.Peers, Logger: log})
+	con, err := console.New(console.Config{Listen: cfg.Console.Listen}, console.Deps{Status: r.Status, Peers: r.Peers, NetDBRouters: r.NetDBRouters, Logger: log})
 	if err != nil {
 		return usageError{err}
 	}
@@ -113,4 +114,13 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	second := <-errc
 	log.Info("i2pgo stopped")
 	return errors.Join(first, second)
+}
+
+// minPeers maps router.minpeers (0 = none) to router.Config.MinPeers
+// (0 = default, negative = none).
+func minPeers(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

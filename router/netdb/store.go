@@ -1,7 +1,6 @@
 package netdb
 
 import (
-	"archive/zip"
 	"errors"
 	"fmt"
 	"io"
@@ -17,12 +16,10 @@ import (
 
 // Limits on what is accepted.
 const (
-	MaxRouterInfoSize = 4096              // a RouterInfo is about 1 KB; Java caps at 4 KB too
-	MaxRouters        = 20000             // memory cap: about 20 MB of RouterInfos
-	MaxFutureSkew     = 2 * time.Minute   // a published date further ahead is refused
-	MaxAge            = 28 * time.Hour    // older RouterInfos are refused
-	maxReseedFile     = 32 << 20          // a reseed zip larger than this is refused
-	maxZipEntry       = MaxRouterInfoSize // per file in the zip
+	MaxRouterInfoSize = 4096            // a RouterInfo is about 1 KB; Java caps at 4 KB too
+	MaxRouters        = 20000           // memory cap: about 20 MB of RouterInfos
+	MaxFutureSkew     = 2 * time.Minute // a published date further ahead is refused
+	MaxAge            = 28 * time.Hour  // older RouterInfos are refused
 )
 
 // Errors that callers branch on.
@@ -234,53 +231,4 @@ func readLimited(path string, max int64) ([]byte, error) {
 		return nil, ErrTooLarge
 	}
 	return b, nil
-}
-
-// ImportReseedZip adds the routerInfo-*.dat files of a zip (the format of a
-// reseed su3's content, and of ../shared/testnet's seed.zip). It returns how
-// many were added and how many were refused.
-func (s *Store) ImportReseedZip(path string) (added, refused int, err error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return 0, 0, fmt.Errorf("netdb: reseed file: %w", err)
-	}
-	if st.Size() > maxReseedFile {
-		return 0, 0, fmt.Errorf("netdb: reseed file %s is %d bytes, more than %d", path, st.Size(), maxReseedFile)
-	}
-	zr, err := zip.OpenReader(path)
-	if err != nil {
-		if strings.HasSuffix(path, ".su3") {
-			return 0, 0, fmt.Errorf("netdb: reseed file %s: su3 reseed files are not supported yet (issue 4); use a zip of routerInfo-*.dat", path)
-		}
-		return 0, 0, fmt.Errorf("netdb: reseed file %s: %w", path, err)
-	}
-	defer zr.Close()
-	for _, f := range zr.File {
-		name := filepath.Base(f.Name)
-		if !strings.HasPrefix(name, "routerInfo-") || !strings.HasSuffix(name, ".dat") {
-			continue
-		}
-		if f.UncompressedSize64 > maxZipEntry {
-			refused++
-			continue
-		}
-		rc, err := f.Open()
-		if err != nil {
-			refused++
-			continue
-		}
-		b, err := io.ReadAll(io.LimitReader(rc, maxZipEntry+1))
-		rc.Close()
-		if err != nil || len(b) > maxZipEntry {
-			refused++
-			continue
-		}
-		if _, fresh, err := s.Put(b); err != nil {
-			s.log.Info("reseed: RouterInfo refused", "file", name, "err", err)
-			refused++
-		} else if fresh {
-			added++
-		}
-	}
-	return added, refused, nil
 }
