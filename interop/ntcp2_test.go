@@ -126,7 +126,7 @@ func TestJoinTestnet(t *testing.T) {
 	})
 
 	// i2pd opens sessions to us when it wants us as a tunnel hop; it knows
-	// us now, and i2pgo connects to non-floodfills only after 25 s, so the
+	// us now, and i2pgo connects to non-floodfills only after 20 s, so the
 	// restarted router normally gets one at once. Wait for one either way.
 	if inbound == 0 {
 		waitFor(t, 3*time.Minute, "an i2pd router opens a session to us", func() (bool, string) {

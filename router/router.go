@@ -49,7 +49,7 @@ type Config struct {
 	// MinPeers is how many sessions the router keeps open on its own
 	// (0: 8; negative: none); PeerFillDelay is how long after start it waits before
 	// it connects to non-floodfills to reach it, so that peers can connect
-	// to us first (default 25 s).
+	// to us first (default 20 s).
 	MinPeers      int
 	PeerFillDelay time.Duration
 }
@@ -110,7 +110,7 @@ func New(cfg Config) (*Router, error) {
 		cfg.MinPeers = 8
 	}
 	if cfg.PeerFillDelay <= 0 {
-		cfg.PeerFillDelay = 25 * time.Second
+		cfg.PeerFillDelay = 20 * time.Second
 	}
 	log := cfg.Logger
 	if log == nil {

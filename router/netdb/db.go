@@ -82,6 +82,7 @@ type DB struct {
 }
 
 type reply struct {
+	key   data.Hash // the key notified
 	from  data.Hash
 	found bool
 	peers []data.Hash // search reply
@@ -441,6 +442,7 @@ func (db *DB) waiting(key data.Hash) bool {
 }
 
 func (db *DB) notify(key data.Hash, r reply) {
+	r.key = key
 	db.mu.Lock()
 	ws := db.waiters[key]
 	db.mu.Unlock()
@@ -454,10 +456,15 @@ func (db *DB) notify(key data.Hash, r reply) {
 
 func (db *DB) wait(key data.Hash) (chan reply, func()) {
 	ch := make(chan reply, 32)
+	return ch, db.watch(key, ch)
+}
+
+// watch adds ch to the waiters of key until the returned func is called.
+func (db *DB) watch(key data.Hash, ch chan reply) func() {
 	db.mu.Lock()
 	db.waiters[key] = append(db.waiters[key], ch)
 	db.mu.Unlock()
-	return ch, func() {
+	return func() {
 		db.mu.Lock()
 		ws := db.waiters[key]
 		if i := slices.Index(ws, ch); i >= 0 {
@@ -520,14 +527,26 @@ func (db *DB) LookupLeaseSet(ctx context.Context, key data.Hash) (data.Entry, er
 
 // search asks floodfills, Parallel at a time and closest first, until one
 // of them stores key with us or none is left. Floodfills named in search
-// replies that we do not know are fetched from the replier and asked next.
+// replies that we do not know are fetched from the replier and asked next;
+// the search waits for them before it gives up.
 func (db *DB) search(ctx context.Context, key data.Hash, t i2np.LookupType) error {
 	ch, done := db.wait(key)
 	defer done()
 	rk := kad.RoutingKey(key, db.now())
 	queried := map[data.Hash]bool{db.self(): true}
 	var queriedList []data.Hash
+	// Lookups in flight and RouterInfos being fetched (their arrival is
+	// notified on ch too), by when they were sent. Durations are measured
+	// on the monotonic clock: Config.Now dates entries, and may be
+	// adjusted or, in tests, stand still.
 	sent := map[data.Hash]time.Time{}
+	fetching := map[data.Hash]time.Time{}
+	var unwatch []func()
+	defer func() {
+		for _, f := range unwatch {
+			f()
+		}
+	}()
 	deadline := time.NewTimer(4 * db.cfg.LookupTimeout)
 	defer deadline.Stop()
 	tick := time.NewTicker(db.cfg.LookupTimeout / 5)
@@ -536,11 +555,16 @@ func (db *DB) search(ctx context.Context, key data.Hash, t i2np.LookupType) erro
 		// Count queries still in flight; expire the late ones.
 		inFlight := 0
 		for h, at := range sent {
-			if db.now().Sub(at) > db.cfg.LookupTimeout {
+			if time.Since(at) > db.cfg.LookupTimeout {
 				delete(sent, h)
 				db.profileLookup(h, false, 0)
 			} else {
 				inFlight++
+			}
+		}
+		for h, at := range fetching {
+			if db.Get(h) != nil || time.Since(at) > db.cfg.LookupTimeout {
+				delete(fetching, h)
 			}
 		}
 		for inFlight < db.cfg.Parallel {
@@ -554,10 +578,10 @@ func (db *DB) search(ctx context.Context, key data.Hash, t i2np.LookupType) erro
 			if err := db.sendLookup(ff, key, t, queriedList); err != nil {
 				continue
 			}
-			sent[ff] = db.now()
+			sent[ff] = time.Now()
 			inFlight++
 		}
-		if inFlight == 0 {
+		if inFlight == 0 && len(fetching) == 0 {
 			return fmt.Errorf("%w: %v after asking %d floodfills", ErrNotFound, key, len(queriedList))
 		}
 		select {
@@ -567,27 +591,45 @@ func (db *DB) search(ctx context.Context, key data.Hash, t i2np.LookupType) erro
 			return fmt.Errorf("%w: %v: timed out", ErrNotFound, key)
 		case <-tick.C:
 		case r := <-ch:
+			if r.key != key {
+				// About a RouterInfo we fetch: it arrived (the loop
+				// sees it in the store) or the replier lacks it.
+				if !r.found {
+					delete(fetching, r.key)
+				}
+				continue
+			}
 			if at, ok := sent[r.from]; ok {
-				db.profileLookup(r.from, true, db.now().Sub(at))
+				db.profileLookup(r.from, true, time.Since(at))
 				delete(sent, r.from)
 			}
 			if r.found {
 				return nil
 			}
-			db.fetchUnknown(r.from, r.peers)
+			for _, p := range db.fetchUnknown(r.from, r.peers) {
+				if _, ok := fetching[p]; !ok {
+					fetching[p] = time.Now()
+					unwatch = append(unwatch, db.watch(p, ch))
+				}
+			}
 		}
 	}
 }
 
 // fetchUnknown asks replier for the RouterInfos of the peers it named that
-// we do not know (they arrive as DatabaseStores).
-func (db *DB) fetchUnknown(replier data.Hash, peers []data.Hash) {
+// we do not know (they arrive as DatabaseStores). It returns the peers
+// asked for.
+func (db *DB) fetchUnknown(replier data.Hash, peers []data.Hash) []data.Hash {
+	var asked []data.Hash
 	for _, p := range peers {
 		if p == db.self() || db.Get(p) != nil {
 			continue
 		}
-		db.sendLookup(replier, p, i2np.LookupRouterInfo, nil)
+		if db.sendLookup(replier, p, i2np.LookupRouterInfo, nil) == nil {
+			asked = append(asked, p)
+		}
 	}
+	return asked
 }
 
 func (db *DB) profileLookup(h data.Hash, ok bool, latency time.Duration) {
@@ -623,10 +665,10 @@ func (db *DB) Explore(ctx context.Context) {
 			done()
 			continue
 		}
-		start := db.now()
+		start := time.Now()
 		select {
 		case r := <-ch:
-			db.profileLookup(r.from, true, db.now().Sub(start))
+			db.profileLookup(r.from, true, time.Since(start))
 			db.fetchUnknown(r.from, r.peers)
 		case <-time.After(db.cfg.LookupTimeout):
 			db.profileLookup(ffs[0], false, 0)
@@ -713,6 +755,7 @@ func (db *DB) Run(ctx context.Context) {
 		db.publishLoop(ctx)
 	}()
 	// Explore quickly while the netDb is small, then at the interval.
+	started := db.now()
 	next := 2 * time.Second
 	expire := time.NewTicker(time.Minute)
 	defer expire.Stop()
@@ -725,6 +768,13 @@ func (db *DB) Run(ctx context.Context) {
 		case <-expire.C:
 			t.Stop()
 			db.ls.expire(db.now())
+			// No RouterInfo expiry in the first hour: what was loaded from
+			// disk may be old, and the network has not answered yet.
+			if db.now().Sub(started) > time.Hour {
+				if n := db.Expire(db.cfg.Floodfill); n > 0 {
+					db.log.Info("expired RouterInfos", "count", n)
+				}
+			}
 			continue
 		case <-t.C:
 		}

@@ -232,3 +232,41 @@ func readLimited(path string, max int64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// Expire removes RouterInfos by the policy of how-network-database.html
+// ("RouterInfo Expiration"): nothing while 25 or fewer are known; else
+// those published more than maxAge ago, where maxAge is 1 hour for a
+// floodfill and 72 hours shrinking to 30 hours as the netDb grows past 120
+// and 300 routers. It returns how many it removed. Files on disk go too.
+func (s *Store) Expire(floodfill bool) int {
+	now := s.cfg.Now()
+	s.mu.Lock()
+	n := len(s.routers)
+	if n <= 25 {
+		s.mu.Unlock()
+		return 0
+	}
+	maxAge := 72 * time.Hour
+	switch {
+	case floodfill:
+		maxAge = time.Hour
+	case n >= 300:
+		maxAge = 30 * time.Hour
+	case n >= 120:
+		maxAge = 48 * time.Hour
+	}
+	var gone []data.Hash
+	for h, ri := range s.routers {
+		if now.Sub(ri.Published) > maxAge {
+			delete(s.routers, h)
+			gone = append(gone, h)
+		}
+	}
+	s.mu.Unlock()
+	if s.cfg.Dir != "" {
+		for _, h := range gone {
+			os.Remove(filepath.Join(s.cfg.Dir, FileName(h)))
+		}
+	}
+	return len(gone)
+}
