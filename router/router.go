@@ -67,6 +67,7 @@ type Router struct {
 	profiles *profile.Store
 	reseeder *reseed.Reseeder
 	dials    chan struct{} // bounds concurrent dials made to send a message
+	dups     *i2np.DupFilter
 	ntcp2    *ntcp2.Transport
 
 	riMu sync.RWMutex
@@ -172,6 +173,7 @@ func (r *Router) Open() (err error) {
 		r.log.Warn("peer profiles not loaded; starting empty", "err", err)
 	}
 	r.dials = make(chan struct{}, 16)
+	r.dups = i2np.NewDupFilter(i2np.DupFilterConfig{})
 	db, err := netdb.NewDB(netdb.DBConfig{
 		Config:     netdb.Config{NetID: r.cfg.NetID, Dir: filepath.Join(dir, "netDb"), Self: r.hash, Logger: r.log},
 		Floodfill:  r.cfg.Floodfill,
@@ -591,10 +593,6 @@ func ntcp2Peer(ri *data.RouterInfo) (ntcp2.Peer, string, bool) {
 	return ntcp2.Peer{}, "", false
 }
 
-// i2npExpiryGrace is how long past its expiration an I2NP message is still
-// taken (clock skew between routers is allowed up to 60 s).
-const i2npExpiryGrace = 60 * time.Second
-
 // ntcp2Handler receives from NTCP2 sessions.
 type ntcp2Handler Router
 
@@ -606,9 +604,11 @@ func (h *ntcp2Handler) HandleI2NP(from [32]byte, msg []byte) {
 		r.log.Warn("malformed I2NP message", "peer", data.Hash(from), "err", err)
 		return
 	}
-	if !m.Expiration.IsZero() && time.Since(m.Expiration) > i2npExpiryGrace {
+	if m.Type != i2np.TunnelData && r.dups.Seen(m.ID, m.Expiration, time.Now()) {
+		// Expired (past the 60 s grace, or too far ahead) or a
+		// duplicate: dropped.
 		r.expired.Add(1)
-		r.log.Debug("expired I2NP message dropped", "peer", data.Hash(from), "type", m.Type.String(), "expired", m.Expiration)
+		r.log.Debug("expired or duplicate I2NP message dropped", "peer", data.Hash(from), "type", m.Type.String(), "msg_id", m.ID)
 		return
 	}
 	r.i2npMu.Lock()

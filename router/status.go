@@ -63,5 +63,5 @@ type BandwidthStatus struct {
 type I2NPStatus struct {
 	Received  map[string]uint64 `json:"received"`
 	Malformed uint64            `json:"malformed"`
-	Expired   uint64            `json:"expired"` // dropped: expired more than 60 s ago
+	Expired   uint64            `json:"expired"` // dropped: expired more than 60 s ago, too far ahead, or a duplicate
 }
