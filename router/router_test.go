@@ -118,7 +118,7 @@ func TestNewDefaults(t *testing.T) {
 		if err != nil {
 			t.Fatalf("netid %d: %v", netid, err)
 		}
-		if r.cfg.Bandwidth != 2048 || r.cfg.MinPeers != 8 || r.cfg.PeerFillDelay != 25*time.Second || r.log == nil {
+		if r.cfg.Bandwidth != 2048 || r.cfg.MinPeers != 8 || r.cfg.PeerFillDelay != 20*time.Second || r.log == nil {
 			t.Errorf("defaults: %+v", r.cfg)
 		}
 	}
