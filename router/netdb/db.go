@@ -101,12 +101,14 @@ func NewDB(cfg DBConfig) (*DB, error) {
 	if cfg.LookupTimeout <= 0 {
 		cfg.LookupTimeout = 5 * time.Second
 	}
+	cfg.LookupTimeout = max(cfg.LookupTimeout, 10*time.Millisecond)
 	if cfg.Parallel <= 0 {
 		cfg.Parallel = 2
 	}
 	if cfg.ExploreInterval <= 0 {
 		cfg.ExploreInterval = 30 * time.Second
 	}
+	cfg.ExploreInterval = max(cfg.ExploreInterval, 100*time.Millisecond)
 	if cfg.PublishInterval <= 0 {
 		cfg.PublishInterval = 40 * time.Minute
 	}
@@ -195,14 +197,15 @@ func (db *DB) allow(from data.Hash) bool {
 }
 
 func (db *DB) handleStore(from data.Hash, m i2np.Message) {
-	if db.cfg.Floodfill && !db.allow(from) {
-		db.limited.Add(1)
-		return
-	}
 	ds, err := i2np.ParseDatabaseStoreMessage(m.Payload)
 	if err != nil {
 		db.storesRefused.Add(1)
 		db.log.Info("malformed DatabaseStore", "peer", from, "err", err)
+		return
+	}
+	// Answers to our own lookups do not count against the peer's rate.
+	if db.cfg.Floodfill && !db.waiting(ds.Key) && !db.allow(from) {
+		db.limited.Add(1)
 		return
 	}
 	var fresh bool

@@ -373,3 +373,33 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestExpire(t *testing.T) {
+	dir := t.TempDir()
+	s := newStore(dir)
+	for i := 0; i < 30; i++ {
+		ri := newRouter(t).ri(t, riOpts{published: now.Add(-time.Duration(i) * 50 * time.Minute)})
+		if _, _, err := s.Put(ri.Bytes()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Published 0 to 24 h ago: a router keeps them all (72 h below 120
+	// routers), a floodfill only the two of the last hour.
+	if got := s.Expire(false); got != 0 {
+		t.Fatalf("router expired %d", got)
+	}
+	if got := s.Expire(true); got != 28 {
+		t.Fatalf("floodfill expired %d, want 28", got)
+	}
+	if n, _ := s.Counts(); n != 2 {
+		t.Fatalf("%d left, want 2", n)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "r?", "routerInfo-*.dat"))
+	if len(files) != 2 {
+		t.Fatalf("%d files left, want 2", len(files))
+	}
+	// 25 or fewer: never expired.
+	if got := s.Expire(true); got != 0 {
+		t.Fatalf("expired %d of 2", got)
+	}
+}
