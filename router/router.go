@@ -68,6 +68,7 @@ type Router struct {
 	reseeder *reseed.Reseeder
 	dials    chan struct{} // bounds concurrent dials made to send a message
 	dups     *i2np.DupFilter
+	transit  *transit
 	ntcp2    *ntcp2.Transport
 
 	riMu sync.RWMutex
@@ -117,7 +118,7 @@ func New(cfg Config) (*Router, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{cfg: cfg, log: log, i2npCounts: make(map[string]uint64), dialFail: make(map[data.Hash]time.Time)}, nil
+	return &Router{cfg: cfg, log: log, i2npCounts: make(map[string]uint64), dialFail: make(map[data.Hash]time.Time), transit: newTransit()}, nil
 }
 
 // state is what datadir keeps besides keys.
@@ -474,6 +475,7 @@ func (r *Router) maintain(ctx context.Context) {
 		case now := <-sample.C:
 			st := r.ntcp2.Stats()
 			r.bw.sample(now, st.BytesIn, st.BytesOut)
+			r.transit.expire(now)
 		}
 	}
 }
@@ -679,6 +681,9 @@ func (r *Router) Status() Status {
 		}
 	}
 	st.Bandwidth.InBps, st.Bandwidth.OutBps = r.bw.rates()
+	st.Tunnels.Participating = r.transit.count()
+	st.Tunnels.TransitAccepted = r.transit.accepted.Load()
+	st.Tunnels.TransitRejected = r.transit.rejected.Load()
 	r.i2npMu.Lock()
 	for k, v := range r.i2npCounts {
 		st.I2NP.Received[k] = v

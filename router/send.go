@@ -66,5 +66,11 @@ func (r *Router) dispatch(from data.Hash, m i2np.Message, depth int) {
 		if depth == 0 {
 			r.handleGarlic(from, m)
 		}
+	case i2np.ShortTunnelBuild:
+		r.handleShortTunnelBuild(from, m)
+	case i2np.TunnelData:
+		r.handleTunnelData(from, m)
+	case i2np.TunnelGateway:
+		r.handleTunnelGateway(from, m)
 	}
 }

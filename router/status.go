@@ -50,6 +50,9 @@ type TunnelStatus struct {
 	Client        int     `json:"client"`
 	Participating int     `json:"participating"`
 	BuildSuccess  float64 `json:"build_success"`
+	// Build requests from other routers that we accepted and rejected.
+	TransitAccepted uint64 `json:"transit_accepted"`
+	TransitRejected uint64 `json:"transit_rejected"`
 }
 
 // BandwidthStatus is the recent transfer rate in bytes per second.

@@ -1,0 +1,291 @@
+package router
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/i2pgo/i2pgo/router/data"
+	"github.com/i2pgo/i2pgo/router/garlic"
+	"github.com/i2pgo/i2pgo/router/i2np"
+	"github.com/i2pgo/i2pgo/router/tunnel"
+	"github.com/i2pgo/i2pgo/router/tunnel/build"
+)
+
+// Transit tunnels: other routers' tunnels that pass through us
+// (tunnel-creation-ecies.rst, tunnels-implementation.html). We answer
+// ShortTunnelBuild requests, then carry the tunnel's messages as a
+// participant, inbound gateway or outbound endpoint for 10 minutes.
+
+const (
+	transitLifetime = 10 * time.Minute
+	// maxTransit caps the participating tunnels (i2pd's default is 5000;
+	// Java scales with bandwidth).
+	maxTransit = 2500
+)
+
+type transitRole uint8
+
+const (
+	roleParticipant transitRole = iota
+	roleGateway                 // inbound gateway: TunnelGateway in, TunnelData out
+	roleEndpoint                // outbound endpoint: TunnelData in, messages out
+)
+
+// transitTunnel is one participating tunnel, keyed by its receive ID.
+type transitTunnel struct {
+	role    transitRole
+	next    data.Hash
+	nextID  data.TunnelID
+	expires time.Time
+	bytes   atomic.Uint64
+
+	mu       sync.Mutex // guards cipher, gateway, endpoint
+	cipher   *tunnel.Cipher
+	gateway  *tunnel.Gateway
+	endpoint *tunnel.Endpoint
+}
+
+// transit is the table of participating tunnels.
+type transit struct {
+	mu      sync.Mutex
+	tunnels map[data.TunnelID]*transitTunnel
+	ivs     *tunnel.IVFilter
+
+	accepted, rejected, dropped atomic.Uint64
+}
+
+func newTransit() *transit {
+	return &transit{tunnels: make(map[data.TunnelID]*transitTunnel), ivs: tunnel.NewIVFilter(tunnel.IVFilterConfig{})}
+}
+
+func (t *transit) get(id data.TunnelID) *transitTunnel {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tt := t.tunnels[id]
+	if tt != nil && time.Now().After(tt.expires) {
+		delete(t.tunnels, id)
+		return nil
+	}
+	return tt
+}
+
+func (t *transit) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.tunnels)
+}
+
+func (t *transit) expire(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, tt := range t.tunnels {
+		if now.After(tt.expires) {
+			delete(t.tunnels, id)
+		}
+	}
+}
+
+// add registers tt under id unless the ID is taken or the table is full.
+func (t *transit) add(id data.TunnelID, tt *transitTunnel) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, taken := t.tunnels[id]; taken || len(t.tunnels) >= maxTransit {
+		return false
+	}
+	t.tunnels[id] = tt
+	return true
+}
+
+func randomMessageID() i2np.MessageID {
+	var b [4]byte
+	rand.Read(b[:])
+	return i2np.MessageID(binary.BigEndian.Uint32(b[:]))
+}
+
+// handleShortTunnelBuild answers a ShortTunnelBuild whose record for us
+// we can find: accept (or reject when full), encrypt our reply into the
+// message, and pass it on: to the next hop, or, as the outbound endpoint,
+// back to the creator through its reply tunnel.
+func (r *Router) handleShortTunnelBuild(from data.Hash, m i2np.Message) {
+	stb, err := i2np.ParseShortTunnelBuildMessage(m.Payload)
+	if err != nil {
+		r.malformed.Add(1)
+		return
+	}
+	i := build.FindShortRecord(stb.Records, r.hash)
+	if i < 0 {
+		r.transit.dropped.Add(1)
+		return
+	}
+	var priv, pub [32]byte
+	copy(priv[:], r.id.encPriv.Bytes())
+	copy(pub[:], r.id.encPriv.PublicKey().Bytes())
+	req, st, err := build.DecryptShortRecord(priv, pub, stb.Records[i])
+	if err != nil {
+		r.transit.dropped.Add(1)
+		r.log.Info("tunnel build record refused", "peer", from, "err", err)
+		return
+	}
+	now := time.Now()
+	if d := now.Sub(req.RequestTime); d > 5*time.Minute || d < -5*time.Minute {
+		r.transit.dropped.Add(1)
+		r.log.Info("tunnel build request too old or in the future", "peer", from, "request_time", req.RequestTime)
+		return
+	}
+	role := roleParticipant
+	switch {
+	case req.Flags&i2np.HopGateway != 0:
+		role = roleGateway
+	case req.Flags&i2np.HopEndpoint != 0:
+		role = roleEndpoint
+	}
+	reply := i2np.ReplyAccept
+	tt := &transitTunnel{role: role, next: req.NextIdent, nextID: req.NextTunnel, expires: now.Add(transitLifetime),
+		cipher: tunnel.NewCipher(tunnel.LayerKeys{Layer: st.LayerKey, IV: st.IVKey})}
+	switch role {
+	case roleGateway:
+		tt.gateway = tunnel.NewGateway(tunnel.GatewayConfig{})
+	case roleEndpoint:
+		tt.endpoint = tunnel.NewEndpoint(tunnel.EndpointConfig{})
+	}
+	if req.NextIdent == r.hash || !r.transit.add(req.ReceiveTunnel, tt) {
+		reply = i2np.ReplyRejectBandwidth
+	}
+	if err := st.EncryptReply(i2np.ShortBuildResponse{Reply: reply}, stb.Records, i); err != nil {
+		r.transit.dropped.Add(1)
+		return
+	}
+	if reply == i2np.ReplyAccept {
+		r.transit.accepted.Add(1)
+	} else {
+		r.transit.rejected.Add(1)
+	}
+	exp := now.Add(60 * time.Second)
+	if role == roleEndpoint {
+		// The reply goes to the creator through its inbound tunnel
+		// (next ident, next tunnel), sealed with the garlic reply key.
+		otbr, err := i2np.NewMessage(req.NextMessageID, exp, i2np.OutboundTunnelBuildReplyMessage{Records: stb.Records})
+		if err != nil {
+			return
+		}
+		p, err := garlic.WrapReply(st.GarlicKey, st.GarlicTag, otbr)
+		if err != nil {
+			return
+		}
+		g := i2np.Message{Type: i2np.Garlic, ID: randomMessageID(), Expiration: exp, Payload: p}
+		r.sendToTunnel(req.NextIdent, req.NextTunnel, g)
+		return
+	}
+	fwd, err := i2np.NewMessage(req.NextMessageID, exp, stb)
+	if err != nil {
+		return
+	}
+	if err := (*sender)(r).Send(req.NextIdent, fwd); err != nil {
+		r.log.Info("tunnel build not forwarded", "next", req.NextIdent, "err", err)
+	}
+}
+
+// sendToTunnel sends m to tunnel id at gateway gw (a TunnelGateway
+// message).
+func (r *Router) sendToTunnel(gw data.Hash, id data.TunnelID, m i2np.Message) {
+	out, err := i2np.NewMessage(randomMessageID(), m.Expiration, i2np.TunnelGatewayMessage{TunnelID: id, Message: m})
+	if err != nil {
+		return
+	}
+	if gw == r.hash {
+		r.handleTunnelGateway(r.hash, out)
+		return
+	}
+	(*sender)(r).Send(gw, out)
+}
+
+// handleTunnelData carries a TunnelData message of a participating
+// tunnel: add our layer and pass it on, or, at an outbound endpoint,
+// reassemble and deliver.
+func (r *Router) handleTunnelData(from data.Hash, m i2np.Message) {
+	td, err := i2np.ParseTunnelDataMessage(m.Payload)
+	if err != nil {
+		r.malformed.Add(1)
+		return
+	}
+	tt := r.transit.get(td.TunnelID)
+	if tt == nil || tt.role == roleGateway {
+		r.transit.dropped.Add(1)
+		return
+	}
+	now := time.Now()
+	if r.transit.ivs.Seen(&td.Data, now) {
+		r.transit.dropped.Add(1)
+		return
+	}
+	tt.bytes.Add(uint64(len(td.Data)))
+	tt.mu.Lock()
+	tt.cipher.EncryptLayer(&td.Data)
+	if tt.role == roleParticipant {
+		tt.mu.Unlock()
+		out, err := i2np.NewMessage(randomMessageID(), now.Add(60*time.Second), i2np.TunnelDataMessage{TunnelID: tt.nextID, Data: td.Data})
+		if err == nil {
+			(*sender)(r).Send(tt.next, out)
+		}
+		return
+	}
+	msgs, err := tt.endpoint.Receive(nil, &td.Data, now)
+	tt.mu.Unlock()
+	if err != nil {
+		r.transit.dropped.Add(1)
+		return
+	}
+	for _, d := range msgs {
+		switch d.Delivery.Type {
+		case tunnel.DeliveryRouter:
+			if d.Delivery.To == r.hash {
+				r.dispatch(from, d.Message, 1)
+			} else {
+				(*sender)(r).Send(d.Delivery.To, d.Message)
+			}
+		case tunnel.DeliveryTunnel:
+			r.sendToTunnel(d.Delivery.To, d.Delivery.TunnelID, d.Message)
+		default:
+			r.transit.dropped.Add(1) // local delivery at an OBEP is not defined
+		}
+	}
+}
+
+// handleTunnelGateway takes a message for the inbound tunnel we are the
+// gateway of, and sends it down the tunnel.
+func (r *Router) handleTunnelGateway(from data.Hash, m i2np.Message) {
+	tg, err := i2np.ParseTunnelGatewayMessage(m.Payload)
+	if err != nil {
+		r.malformed.Add(1)
+		return
+	}
+	tt := r.transit.get(tg.TunnelID)
+	if tt == nil || tt.role != roleGateway {
+		r.transit.dropped.Add(1)
+		return
+	}
+	tt.mu.Lock()
+	bodies, err := tt.gateway.Put(nil, tunnel.DeliveryInstructions{Type: tunnel.DeliveryLocal}, tg.Message)
+	if err == nil {
+		bodies, err = tt.gateway.Flush(bodies)
+	}
+	for i := range bodies {
+		tt.cipher.EncryptLayer(&bodies[i])
+	}
+	tt.mu.Unlock()
+	if err != nil {
+		r.transit.dropped.Add(1)
+		return
+	}
+	exp := time.Now().Add(60 * time.Second)
+	for i := range bodies {
+		tt.bytes.Add(uint64(len(bodies[i])))
+		out, err := i2np.NewMessage(randomMessageID(), exp, i2np.TunnelDataMessage{TunnelID: tt.nextID, Data: bodies[i]})
+		if err == nil {
+			(*sender)(r).Send(tt.next, out)
+		}
+	}
+}
