@@ -24,6 +24,7 @@ import (
 	"github.com/i2pgo/i2pgo/router/netdb/reseed"
 	"github.com/i2pgo/i2pgo/router/profile"
 	"github.com/i2pgo/i2pgo/router/transport/ntcp2"
+	"github.com/i2pgo/i2pgo/router/tunnel/build"
 )
 
 // Version is the i2pgo release.
@@ -69,6 +70,7 @@ type Router struct {
 	dials    chan struct{} // bounds concurrent dials made to send a message
 	dups     *i2np.DupFilter
 	transit  *transit
+	hopKey   *build.HopKey // our encryption key, prepared for build records
 	ntcp2    *ntcp2.Transport
 
 	riMu sync.RWMutex
@@ -151,6 +153,12 @@ func (r *Router) Open() (err error) {
 	}
 	r.id = id
 	r.hash = id.ident.Hash()
+	var priv, pub [32]byte
+	copy(priv[:], id.encPriv.Bytes())
+	copy(pub[:], id.encPriv.PublicKey().Bytes())
+	if r.hopKey, err = build.NewHopKey(priv, pub); err != nil {
+		return err
+	}
 	if created {
 		r.log.Info("created new router identity", "router", r.hash)
 	}

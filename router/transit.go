@@ -120,10 +120,7 @@ func (r *Router) handleShortTunnelBuild(from data.Hash, m i2np.Message) {
 		r.transit.dropped.Add(1)
 		return
 	}
-	var priv, pub [32]byte
-	copy(priv[:], r.id.encPriv.Bytes())
-	copy(pub[:], r.id.encPriv.PublicKey().Bytes())
-	req, st, err := build.DecryptShortRecord(priv, pub, stb.Records[i])
+	req, st, err := r.hopKey.DecryptShortRecord(stb.Records[i])
 	if err != nil {
 		r.transit.dropped.Add(1)
 		r.log.Info("tunnel build record refused", "peer", from, "err", err)

@@ -8,8 +8,9 @@ import (
 )
 
 // BenchmarkHopShort is one participant answering a 4-record
-// ShortTunnelBuild: find its record, decrypt (one X25519), derive the
-// keys, write the reply and encrypt the other three records.
+// ShortTunnelBuild with a prepared HopKey: find its record, decrypt (one
+// X25519), derive the keys, write the reply and encrypt the other three
+// records.
 func BenchmarkHopShort(b *testing.B) {
 	rs := newRouters(b, 3)
 	cfg := tunnelConfig(rs, false, data.Hash{})
@@ -19,12 +20,16 @@ func BenchmarkHopShort(b *testing.B) {
 	}
 	msg := r.Message().Records
 	h := rs[0]
+	key, err := NewHopKey(h.key.Private, h.key.Public)
+	if err != nil {
+		b.Fatal(err)
+	}
 	recs := make([]i2np.ShortBuildRecord, len(msg))
 	b.ReportAllocs()
 	for b.Loop() {
 		copy(recs, msg)
 		i := FindShortRecord(recs, h.hash)
-		_, st, err := DecryptShortRecord(h.key.Private, h.key.Public, recs[i])
+		_, st, err := key.DecryptShortRecord(recs[i])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -46,12 +51,16 @@ func BenchmarkHopLong(b *testing.B) {
 	}
 	msg := r.Message().Records
 	h := rs[0]
+	key, err := NewHopKey(h.key.Private, h.key.Public)
+	if err != nil {
+		b.Fatal(err)
+	}
 	recs := make([]i2np.BuildRecord, len(msg))
 	b.ReportAllocs()
 	for b.Loop() {
 		copy(recs, msg)
 		i := FindRecord(recs, h.hash)
-		_, st, err := DecryptRecord(h.key.Private, h.key.Public, recs[i])
+		_, st, err := key.DecryptRecord(recs[i])
 		if err != nil {
 			b.Fatal(err)
 		}

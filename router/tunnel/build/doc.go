@@ -8,6 +8,12 @@
 //   - short: 218-byte records in ShortTunnelBuild (type 25) and
 //     OutboundTunnelBuildReply (type 26).
 //
+// The hop's side is NewHopKey (once), FindRecord, HopKey.DecryptRecord and
+// HopState.EncryptReply (short: FindShortRecord, DecryptShortRecord,
+// ShortHopState.EncryptReply). The creator's side is NewRequest or
+// NewShortRequest from a Config, Message to get the records to send, and
+// ProcessReply on the records that come back.
+//
 // ElGamal records are not supported, on either side. The package is pure
 // crypto and codec: no I/O, no goroutines, no logging; the only clock read
 // is time.Now for a zero Config.RequestTime. Deciding whether to accept,

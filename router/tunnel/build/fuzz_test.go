@@ -2,6 +2,7 @@ package build
 
 import (
 	"bytes"
+	"crypto/ecdh"
 	"errors"
 	"testing"
 
@@ -10,8 +11,8 @@ import (
 	"github.com/i2pgo/i2pgo/router/i2np"
 )
 
-// fuzzKeys are a fixed hop key pair and creator ephemeral key, so that a
-// fuzz input always means the same record.
+// fuzzHop and fuzzEph are a fixed hop key pair and creator ephemeral
+// key, so that a fuzz input always means the same record.
 var (
 	fuzzHop = func() crypto.X25519KeyPair {
 		var kp crypto.X25519KeyPair
@@ -21,13 +22,16 @@ var (
 		kp.Public = crypto.X25519Public(kp.Private)
 		return kp
 	}()
-	fuzzEph = func() crypto.X25519KeyPair {
-		var kp crypto.X25519KeyPair
-		for i := range kp.Private {
-			kp.Private[i] = byte(0x90 + i)
+	fuzzEph = func() *ecdh.PrivateKey {
+		var b [32]byte
+		for i := range b {
+			b[i] = byte(0x90 + i)
 		}
-		kp.Public = crypto.X25519Public(kp.Private)
-		return kp
+		k, err := ecdh.X25519().NewPrivateKey(b[:])
+		if err != nil {
+			panic(err)
+		}
+		return k
 	}()
 )
 

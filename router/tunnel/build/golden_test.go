@@ -2,6 +2,7 @@ package build
 
 import (
 	"bytes"
+	"crypto/ecdh"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -95,8 +96,10 @@ func TestGoldenShort(t *testing.T) {
 
 			// Creator side: the same ephemeral key gives the same record.
 			var mine i2np.ShortBuildRecord
-			eph := crypto.X25519KeyPair{Private: [32]byte(v.EphPriv)}
-			eph.Public = crypto.X25519Public(eph.Private)
+			eph, err := ecdh.X25519().NewPrivateKey(v.EphPriv)
+			if err != nil {
+				t.Fatal(err)
+			}
 			rs, err := sealRecordWith(mine[:], [16]byte(v.HopHash), pub, eph, v.Plaintext)
 			if err != nil {
 				t.Fatal(err)
@@ -165,8 +168,10 @@ func TestGoldenLong(t *testing.T) {
 			rec := i2np.BuildRecord(v.Record)
 
 			var mine i2np.BuildRecord
-			eph := crypto.X25519KeyPair{Private: [32]byte(v.EphPriv)}
-			eph.Public = crypto.X25519Public(eph.Private)
+			eph, err := ecdh.X25519().NewPrivateKey(v.EphPriv)
+			if err != nil {
+				t.Fatal(err)
+			}
 			rs, err := sealRecordWith(mine[:], [16]byte(v.HopHash), pub, eph, v.Plaintext)
 			if err != nil {
 				t.Fatal(err)

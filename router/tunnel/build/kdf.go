@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdh"
+	crand "crypto/rand"
 	"fmt"
 
 	"golang.org/x/crypto/chacha20"
@@ -53,32 +54,38 @@ type recordState struct {
 // toPeer, a fresh ephemeral key and the AEAD ciphertext. rec must be
 // cipherOff+len(plaintext)+tagLen bytes.
 func sealRecord(rec []byte, toPeer [toPeerLen]byte, hopKey [32]byte, plaintext []byte) (recordState, error) {
-	eph, err := crypto.GenerateX25519(nil)
+	eph, err := ecdh.X25519().GenerateKey(crand.Reader)
 	if err != nil {
 		return recordState{}, fmt.Errorf("build: ephemeral key: %w", err)
 	}
 	return sealRecordWith(rec, toPeer, hopKey, eph, plaintext)
 }
 
-// sealRecordWith is sealRecord with a given ephemeral key pair.
-func sealRecordWith(rec []byte, toPeer [toPeerLen]byte, hopKey [32]byte, eph crypto.X25519KeyPair, plaintext []byte) (recordState, error) {
+// sealRecordWith is sealRecord with a given ephemeral key.
+func sealRecordWith(rec []byte, toPeer [toPeerLen]byte, hopKey [32]byte, eph *ecdh.PrivateKey, plaintext []byte) (recordState, error) {
 	if len(rec) != cipherOff+len(plaintext)+tagLen {
 		return recordState{}, fmt.Errorf("build: record of %d bytes for %d bytes of cleartext", len(rec), len(plaintext))
 	}
+	ephPub := eph.PublicKey().Bytes()
 	s := initState
 	s.MixHash(hopKey[:])
-	s.MixHash(eph.Public[:])
-	shared, err := crypto.X25519(eph.Private, hopKey)
+	s.MixHash(ephPub)
+	remote, err := ecdh.X25519().NewPublicKey(hopKey[:])
 	if err != nil {
 		return recordState{}, fmt.Errorf("build: hop encryption key: %w", err)
 	}
-	s.MixKey(shared[:])
+	shared, err := eph.ECDH(remote)
+	if err != nil {
+		// crypto/ecdh fails only on an all-zero result.
+		return recordState{}, fmt.Errorf("build: hop encryption key: %w", crypto.ErrLowOrderPoint)
+	}
+	s.MixKey(shared)
 	ct, err := s.EncryptAndHash(nil, plaintext)
 	if err != nil {
 		return recordState{}, fmt.Errorf("build: encrypt record: %w", err)
 	}
 	copy(rec, toPeer[:])
-	copy(rec[ephemeralOff:], eph.Public[:])
+	copy(rec[ephemeralOff:], ephPub)
 	copy(rec[cipherOff:], ct)
 	return recordState{ck: s.ChainingKey(), h: s.Hash()}, nil
 }

@@ -130,7 +130,11 @@ func runLong(t *testing.T, rs []testRouter, cfg Config, r *Request, reject bool)
 		if idx != r.Hops[i].Record {
 			t.Fatalf("hop %d found record %d, creator put it in %d", i, idx, r.Hops[i].Record)
 		}
-		q, st, err := DecryptRecord(h.key.Private, h.key.Public, recs[idx])
+		key, err := NewHopKey(h.key.Private, h.key.Public)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, st, err := key.DecryptRecord(recs[idx])
 		if err != nil {
 			t.Fatalf("hop %d: %v", i, err)
 		}
@@ -167,7 +171,11 @@ func runShort(t *testing.T, rs []testRouter, cfg Config, r *ShortRequest, reject
 		if idx != r.Hops[i].Record {
 			t.Fatalf("hop %d found record %d, creator put it in %d", i, idx, r.Hops[i].Record)
 		}
-		q, st, err := DecryptShortRecord(h.key.Private, h.key.Public, recs[idx])
+		key, err := NewHopKey(h.key.Private, h.key.Public)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, st, err := key.DecryptShortRecord(recs[idx])
 		if err != nil {
 			t.Fatalf("hop %d: %v", i, err)
 		}
@@ -623,5 +631,50 @@ func TestSlotsRandom(t *testing.T) {
 	}
 	if len(seen) < 5 {
 		t.Errorf("only %d slot orders in 50 builds", len(seen))
+	}
+}
+
+func TestNewHopKeyMismatch(t *testing.T) {
+	rs := newRouters(t, 2)
+	if _, err := NewHopKey(rs[0].key.Private, rs[1].key.Public); err == nil {
+		t.Fatal("mismatched key pair accepted")
+	}
+	var rec i2np.ShortBuildRecord
+	if _, _, err := DecryptShortRecord(rs[0].key.Private, rs[1].key.Public, rec); err == nil {
+		t.Fatal("mismatched key pair accepted")
+	}
+}
+
+// TestHopKeyConcurrent answers many requests on one HopKey from several
+// goroutines (run with -race).
+func TestHopKeyConcurrent(t *testing.T) {
+	rs := newRouters(t, 3)
+	cfg := tunnelConfig(rs, false, data.Hash{})
+	key, err := NewHopKey(rs[0].key.Private, rs[0].key.Public)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := make([]*ShortRequest, 8)
+	for i := range reqs {
+		if reqs[i], err = NewShortRequest(cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := make(chan error, len(reqs))
+	for _, r := range reqs {
+		go func() {
+			recs := r.Message().Records
+			idx := r.Hops[0].Record
+			_, st, err := key.DecryptShortRecord(recs[idx])
+			if err == nil {
+				err = st.EncryptReply(i2np.ShortBuildResponse{}, recs, idx)
+			}
+			errs <- err
+		}()
+	}
+	for range reqs {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }
