@@ -41,9 +41,9 @@ func checksum(frags, iv []byte) [ChecksumLen]byte {
 // BuildBody fills b with a tunnel message before any layer: iv, the
 // checksum, nonzero padding, a zero byte, then frags (encoded fragments,
 // at most MaxPayload bytes) at the end. frags may overlap b: it is moved
-// into place first. The padding bytes are read from
-// rand; a zero read becomes 1. It fails with ErrTooLarge if frags is longer
-// than MaxPayload, and returns rand's error if it fails.
+// into place first. The padding bytes are read from rand; a zero read
+// becomes 1. It fails with ErrTooLarge if frags is longer than MaxPayload,
+// and returns rand's error if it fails.
 func BuildBody(b *[BodyLen]byte, iv [IVLen]byte, frags []byte, rand io.Reader) error {
 	if len(frags) > MaxPayload {
 		return fmt.Errorf("%w: %d bytes of fragments, room for %d", ErrTooLarge, len(frags), MaxPayload)

@@ -55,10 +55,12 @@
 //	frag        1nnnnnnd: fragment number n from 1 to 63, d set on the last
 //
 // A message is an I2NP message with its standard 16-byte header, cut into
-// a first fragment and up to 63 follow-on fragments: at most 63,744 bytes
-// (MaxMessageSize). Delivery instructions with the delay or extended
-// options flag are refused: the spec gives them fields that Java I2P and
-// i2pd read differently and never send.
+// a first fragment and up to 63 follow-on fragments. A Gateway sends
+// fragments of at most 996 bytes and messages of at most 62,705, which
+// Java I2P and i2pd both take (MaxFragmentData, MaxMessageSize); an
+// Endpoint takes up to 64 KiB. Delivery instructions with the delay or
+// extended-options flag are refused: the spec gives them fields that Java
+// I2P and i2pd read differently, and neither sends them.
 //
 // # Layers
 //

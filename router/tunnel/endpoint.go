@@ -11,8 +11,8 @@ import (
 // Endpoint defaults.
 const (
 	// DefaultMaxMessageSize caps one reassembled message, header included.
-	// Nothing a gateway can send is larger (MaxMessageSize is at most
-	// 63,744).
+	// Nothing a gateway can send is larger: 64 fragments hold at most
+	// 63,744 bytes.
 	DefaultMaxMessageSize = 64 << 10
 	// DefaultMaxPending caps the messages being reassembled at once.
 	DefaultMaxPending = 64
@@ -105,8 +105,11 @@ func (p *partial) complete() bool {
 // tunnel messages (tunnels-implementation.html, "Endpoint Processing";
 // tunnel-message.rst). Fragments may come in any order; a message is
 // returned once its first fragment, its last, and every one between have
-// come. Repeated fragments are ignored. Memory is bounded by
-// MaxPendingBytes (about 1 MB by default) whatever the peer sends.
+// come. Repeated fragments are ignored. It is more lenient than a
+// Gateway is strict: it takes fragments of any size the body allows
+// (i2pd sends whole local messages of up to 1000 bytes) and of 0 bytes, and messages up to its own
+// MaxMessageSize. Memory is bounded by MaxPendingBytes (1 MiB by default)
+// whatever the peer sends.
 //
 // An Endpoint has no clock: callers pass the time to Receive, and may call
 // Expire on a timer. It is not safe for concurrent use.

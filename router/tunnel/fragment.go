@@ -29,9 +29,22 @@ const (
 	// FollowOnHeaderLen is the length of the instructions of a follow-on
 	// fragment: flag, message ID, size.
 	FollowOnHeaderLen = 7
-	// MaxFollowOnData is the most data a follow-on fragment can carry, alone
-	// in a body without padding.
-	MaxFollowOnData = MaxPayload - FollowOnHeaderLen
+	// MaxFragmentData is the most data a Gateway puts in one fragment,
+	// and all a follow-on fragment alone in a body can carry. Java I2P
+	// refuses any fragment larger (FragmentedMessage.MAX_FRAGMENT_SIZE),
+	// even a whole message: a local message of 997 to 1000 bytes, which
+	// would fit in a body with its 3 bytes of instructions (and which
+	// i2pd sends so), is fragmented here.
+	MaxFragmentData = MaxPayload - FollowOnHeaderLen
+	// MaxMessageSize is the largest I2NP message, its 16-byte header
+	// included, a Gateway sends. The spec's "approximately 62708 bytes"
+	// is i2pd's I2NP_MAX_MESSAGE_SIZE (libi2pd 2.45.1), but i2pd counts 2
+	// bytes of its own buffer offset in it and wants the total below it
+	// (TunnelEndpoint::ConcatFollowOnFragment), so it reassembles at most
+	// 62,705 bytes. Java I2P takes up to 64 fragments of 996 bytes.
+	// Whatever the delivery type, such a message fits in 64 fragments
+	// even when its first fragment starts in a partly filled body.
+	MaxMessageSize = 62705
 )
 
 // DeliveryType is bits 6-5 of a first fragment's flag byte: what the
@@ -98,16 +111,6 @@ func (d DeliveryInstructions) check() error {
 		return fmt.Errorf("%w: tunnel delivery to tunnel ID 0", ErrMalformed)
 	}
 	return nil
-}
-
-// MaxMessageSize returns the largest I2NP message, standard 16-byte header
-// included, a Gateway can send with delivery d: the first fragment filling
-// a fresh body and 63 follow-on fragments of MaxFollowOnData bytes. It is
-// 63,744 bytes for local delivery, 63,712 for router and 63,708 for tunnel
-// delivery (the spec's "approximately 62708" assumes a first fragment that
-// does not start a body). Java I2P and i2pd receive such messages.
-func MaxMessageSize(d DeliveryInstructions) int {
-	return maxFirstData(d) + (MaxFragments-1)*MaxFollowOnData
 }
 
 // maxFirstData is the most data a fragmented message's first fragment can

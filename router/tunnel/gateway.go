@@ -33,7 +33,8 @@ const minFirstData = 16
 // Packing: a message that fits in what is left of the open body goes
 // there, unfragmented. One that would fit unfragmented in an empty body
 // closes the open body (padding it) and starts a new one, so no message of
-// up to MaxPayload-Len-2 bytes is ever split. A larger message is split:
+// up to min(MaxFragmentData, MaxPayload-Len-2) bytes (964 to 996, header
+// included) is ever split. A larger message is split:
 // its first fragment fills the open body if at least 16 bytes of it fit
 // and the rest fits in 63 follow-on fragments, and a fresh body otherwise;
 // every follow-on fragment but the last fills a body; the last leaves its
@@ -69,7 +70,7 @@ func (g *Gateway) Buffered() int { return g.n }
 // in the open body until a later Put or Flush.
 //
 // It fails with ErrMalformed on invalid delivery instructions, with
-// ErrTooLarge if the encoded message is longer than MaxMessageSize(d), with
+// ErrTooLarge if the encoded message is longer than MaxMessageSize, with
 // an i2np error if m cannot be encoded, and with Rand's error. After an
 // error from Rand, the open body and the part of m already packed are
 // dropped, and dst is returned as it came.
@@ -82,8 +83,8 @@ func (g *Gateway) Put(dst [][BodyLen]byte, d DeliveryInstructions, m i2np.Messag
 		return dst, fmt.Errorf("tunnel: gateway: %w", err)
 	}
 	g.enc = enc
-	if max := MaxMessageSize(d); len(enc) > max {
-		return dst, fmt.Errorf("%w: %d-byte message, at most %d for %v delivery", ErrTooLarge, len(enc), max, d.Type)
+	if len(enc) > MaxMessageSize {
+		return dst, fmt.Errorf("%w: %d-byte message, at most %d", ErrTooLarge, len(enc), MaxMessageSize)
 	}
 	n0 := len(dst)
 	dst, err = g.put(dst, d, m.ID, enc)
@@ -96,7 +97,7 @@ func (g *Gateway) Put(dst [][BodyLen]byte, d DeliveryInstructions, m i2np.Messag
 
 func (g *Gateway) put(dst [][BodyLen]byte, d DeliveryInstructions, id i2np.MessageID, enc []byte) ([][BodyLen]byte, error) {
 	var err error
-	if whole := d.Len() + 2 + len(enc); whole <= MaxPayload {
+	if whole := d.Len() + 2 + len(enc); len(enc) <= MaxFragmentData && whole <= MaxPayload {
 		if g.n+whole > MaxPayload {
 			if dst, err = g.close(dst); err != nil {
 				return dst, err
@@ -105,7 +106,9 @@ func (g *Gateway) put(dst [][BodyLen]byte, d DeliveryInstructions, id i2np.Messa
 		return g.add(dst, Fragment{Delivery: d, Last: true, Data: enc})
 	}
 	room := MaxPayload - g.n - d.Len() - 6
-	if g.n > 0 && (room < minFirstData || len(enc)-room > (MaxFragments-1)*MaxFollowOnData) {
+	// With MaxMessageSize below 64 fragments' worth, the second test
+	// never holds; it guards the fragment numbering all the same.
+	if g.n > 0 && (room < minFirstData || len(enc)-room > (MaxFragments-1)*MaxFragmentData) {
 		if dst, err = g.close(dst); err != nil {
 			return dst, err
 		}
@@ -124,7 +127,7 @@ func (g *Gateway) put(dst [][BodyLen]byte, d DeliveryInstructions, id i2np.Messa
 		return dst, err
 	}
 	for off, num := room, 1; off < len(enc); num++ {
-		s := min(len(enc)-off, MaxFollowOnData)
+		s := min(len(enc)-off, MaxFragmentData)
 		f := Fragment{MessageID: id, Number: num, Last: off+s == len(enc), Data: enc[off : off+s]}
 		if dst, err = g.add(dst, f); err != nil {
 			return dst, err

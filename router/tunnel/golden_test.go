@@ -203,7 +203,7 @@ func TestParseBodyNoZero(t *testing.T) {
 	for i := range b {
 		b[i] = 0xff
 	}
-	b[3] = 0 // in the IV: not the end of the padding
+	b[3] = 0  // in the IV: not the end of the padding
 	b[17] = 0 // in the checksum: neither
 	if _, err := ParseBody(&b); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("ParseBody = %v, want ErrMalformed", err)

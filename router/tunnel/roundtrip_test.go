@@ -70,10 +70,14 @@ func TestRoundTripSizes(t *testing.T) {
 		sizes = append(sizes, n)
 	}
 	for _, d := range deliveries {
-		max := MaxMessageSize(d) - i2np.LongHeaderLen
-		one := MaxPayload - d.Len() - 2 - i2np.LongHeaderLen // largest unfragmented
-		sizes = append(sizes, one-1, one, one+1, max-MaxFollowOnData, max-1, max)
+		one := min(MaxFragmentData, MaxPayload-d.Len()-2) - i2np.LongHeaderLen // largest unfragmented
+		sizes = append(sizes, one-1, one, one+1)
 	}
+	// The largest local message that would fit a body whole: Java I2P
+	// refuses fragments over 996 bytes, so it is split.
+	sizes = append(sizes, MaxPayload-3-i2np.LongHeaderLen)
+	max := MaxMessageSize - i2np.LongHeaderLen
+	sizes = append(sizes, max-MaxFragmentData, max-1, max, max+1)
 	for n := 2100; n < 64<<10; n += 997 {
 		sizes = append(sizes, n)
 	}
@@ -83,7 +87,6 @@ func TestRoundTripSizes(t *testing.T) {
 		for _, d := range deliveries {
 			g := NewGateway(GatewayConfig{Rand: r})
 			ep := NewEndpoint(EndpointConfig{})
-			max := MaxMessageSize(d) - i2np.LongHeaderLen
 			for _, n := range sizes {
 				id++
 				m := testMsg(r, id, n)
@@ -128,11 +131,11 @@ func TestRoundTripSizes(t *testing.T) {
 // fragmentsFor is how many bodies a message of n bytes (header included)
 // takes alone: one if it fits, else a full first fragment and follow-ons.
 func fragmentsFor(d DeliveryInstructions, n int) int {
-	if d.Len()+2+n <= MaxPayload {
+	if n <= MaxFragmentData && d.Len()+2+n <= MaxPayload {
 		return 1
 	}
 	rest := n - maxFirstData(d)
-	return 1 + (rest+MaxFollowOnData-1)/MaxFollowOnData
+	return 1 + (rest+MaxFragmentData-1)/MaxFragmentData
 }
 
 // TestRoundTripStream packs many messages of mixed sizes, delivering them
@@ -234,7 +237,7 @@ func TestGatewayPacking(t *testing.T) {
 		t.Fatalf("large message: %d bodies", len(b))
 	}
 	first := MaxPayload - 603 - 7
-	if g.Buffered() != 2000-first-MaxFollowOnData+FollowOnHeaderLen {
+	if g.Buffered() != 2000-first-MaxFragmentData+FollowOnHeaderLen {
 		t.Fatalf("large message: %d buffered", g.Buffered())
 	}
 	// ... but not when less than minFirstData of it would fit there.
@@ -243,13 +246,20 @@ func TestGatewayPacking(t *testing.T) {
 	if b := put(g, 1900); len(b) != 2 || g.Buffered() != 1900-(MaxPayload-7)+FollowOnHeaderLen {
 		t.Fatalf("large message after a nearly full body: %d bodies, %d buffered", len(b), g.Buffered())
 	}
-	// The largest message never starts in an open body: it needs all 64
-	// fragments, each filling its body, so the open body and 64 more come
-	// out.
+	// The largest message starts in an open body too.
 	g = NewGateway(GatewayConfig{Rand: r})
 	put(g, 20)
-	if b := put(g, MaxMessageSize(local)); len(b) != 1+MaxFragments || g.Buffered() != 0 {
+	b = put(g, MaxMessageSize)
+	first = MaxPayload - 23 - 7
+	follow := (MaxMessageSize - first + MaxFragmentData - 1) / MaxFragmentData
+	if len(b) != follow || g.Buffered() != FollowOnHeaderLen+MaxMessageSize-first-(follow-1)*MaxFragmentData {
 		t.Fatalf("largest message: %d bodies, %d buffered", len(b), g.Buffered())
+	}
+	// Local messages of 997 to 1000 bytes would fit a body whole, but go
+	// in two fragments.
+	g = NewGateway(GatewayConfig{Rand: r})
+	if b := put(g, MaxPayload-3); len(b) != 1 || g.Buffered() != FollowOnHeaderLen+MaxPayload-3-MaxFragmentData {
+		t.Fatalf("1000-byte local message: %d bodies, %d buffered", len(b), g.Buffered())
 	}
 }
 
@@ -325,22 +335,10 @@ func TestGatewayErrors(t *testing.T) {
 	}
 }
 
-func TestMaxMessageSize(t *testing.T) {
-	for _, tc := range []struct {
-		d    DeliveryInstructions
-		want int
-	}{
-		{DeliveryInstructions{}, 63744},
-		{DeliveryInstructions{Type: DeliveryRouter}, 63712},
-		{DeliveryInstructions{Type: DeliveryTunnel, TunnelID: 1}, 63708},
-	} {
-		if got := MaxMessageSize(tc.d); got != tc.want {
-			t.Errorf("MaxMessageSize(%v) = %d, want %d", tc.d.Type, got, tc.want)
-		}
-	}
-	for _, d := range []DeliveryType{DeliveryLocal, DeliveryTunnel, DeliveryRouter, 3} {
-		if fmt.Sprint(d) == "" {
-			t.Error("empty String")
+func TestDeliveryTypeString(t *testing.T) {
+	for d, want := range map[DeliveryType]string{DeliveryLocal: "local", DeliveryTunnel: "tunnel", DeliveryRouter: "router", 3: "DeliveryType(3)"} {
+		if got := d.String(); got != want {
+			t.Errorf("String = %q, want %q", got, want)
 		}
 	}
 }
