@@ -10,10 +10,13 @@ import (
 // (ecies-routers.rst: Noise N to our encryption key) and dispatches the
 // cloves delivered locally. i2pd sends its netDb stores and lookups to
 // floodfills this way.
-func (r *Router) handleGarlic(from data.Hash, m i2np.Message) {
+func (r *Router) handleGarlic(from data.Hash, m i2np.Message, depth int) {
 	gm, err := i2np.ParseGarlicMessage(m.Payload)
 	if err != nil {
 		r.malformed.Add(1)
+		return
+	}
+	if r.openBuildReplyGarlic(from, gm.Data) {
 		return
 	}
 	var priv, pub [32]byte
@@ -42,7 +45,7 @@ func (r *Router) handleGarlic(from data.Hash, m i2np.Message) {
 		r.i2npMu.Lock()
 		r.i2npCounts["Garlic/"+c.Msg.Type.String()]++
 		r.i2npMu.Unlock()
-		r.dispatch(from, c.Msg, 1)
+		r.dispatch(from, c.Msg, depth+1)
 	}
 }
 

@@ -70,6 +70,7 @@ type Router struct {
 	dials    chan struct{} // bounds concurrent dials made to send a message
 	dups     *i2np.DupFilter
 	transit  *transit
+	tunnels  *tunnels
 	hopKey   *build.HopKey // our encryption key, prepared for build records
 	ntcp2    *ntcp2.Transport
 
@@ -120,7 +121,7 @@ func New(cfg Config) (*Router, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{cfg: cfg, log: log, i2npCounts: make(map[string]uint64), dialFail: make(map[data.Hash]time.Time), transit: newTransit()}, nil
+	return &Router{cfg: cfg, log: log, i2npCounts: make(map[string]uint64), dialFail: make(map[data.Hash]time.Time), transit: newTransit(), tunnels: newTunnels()}, nil
 }
 
 // state is what datadir keeps besides keys.
@@ -382,7 +383,8 @@ func (r *Router) Run(ctx context.Context) error {
 	r.log.Info("router running", "router", r.hash, "netid", r.cfg.NetID, "ntcp2_port", r.port, "caps", r.caps())
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
-	wg.Add(5)
+	wg.Add(6)
+	go func() { defer wg.Done(); r.maintainTunnels(ctx) }()
 	go func() {
 		defer wg.Done()
 		if err := r.ntcp2.Run(ctx); err != nil {
@@ -570,6 +572,14 @@ func (r *Router) shouldDial(h data.Hash) bool {
 	return !ok || time.Since(t) > 30*time.Second
 }
 
+// recentlyUnreachable reports a failed dial to h in the last 10 minutes.
+func (r *Router) recentlyUnreachable(h data.Hash) bool {
+	r.failMu.Lock()
+	defer r.failMu.Unlock()
+	t, ok := r.dialFail[h]
+	return ok && time.Since(t) < 10*time.Minute
+}
+
 func (r *Router) noteDialFailure(h data.Hash) {
 	r.failMu.Lock()
 	r.dialFail[h] = time.Now()
@@ -690,6 +700,10 @@ func (r *Router) Status() Status {
 	}
 	st.Bandwidth.InBps, st.Bandwidth.OutBps = r.bw.rates()
 	st.Tunnels.Participating = r.transit.count()
+	in, out := r.tunnels.counts(time.Now())
+	st.Tunnels.Exploratory = in + out
+	st.Tunnels.BuildSuccess = r.tunnels.buildRate()
+	st.Tunnels.Built, st.Tunnels.BuildFailed = r.tunnels.built.Load(), r.tunnels.failed.Load()
 	st.Tunnels.TransitAccepted = r.transit.accepted.Load()
 	st.Tunnels.TransitRejected = r.transit.rejected.Load()
 	r.i2npMu.Lock()

@@ -60,17 +60,25 @@ func (s *sender) Send(to data.Hash, m i2np.Message) error {
 // it. depth counts garlic nesting.
 func (r *Router) dispatch(from data.Hash, m i2np.Message, depth int) {
 	switch m.Type {
-	case i2np.DatabaseStore, i2np.DatabaseLookup, i2np.DatabaseSearchReply, i2np.DeliveryStatus:
+	case i2np.DeliveryStatus:
+		if !r.takeTunnelTest(m) {
+			r.netdb.Handle(from, m)
+		}
+	case i2np.DatabaseStore, i2np.DatabaseLookup, i2np.DatabaseSearchReply:
 		r.netdb.Handle(from, m)
 	case i2np.Garlic:
-		if depth == 0 {
-			r.handleGarlic(from, m)
+		if depth < 2 {
+			r.handleGarlic(from, m, depth)
 		}
 	case i2np.ShortTunnelBuild:
-		r.handleShortTunnelBuild(from, m)
+		if !r.takeBuildReply(m) {
+			r.handleShortTunnelBuild(from, m)
+		}
+	case i2np.OutboundTunnelBuildReply:
+		r.takeBuildReply(m)
 	case i2np.TunnelData:
 		r.handleTunnelData(from, m)
 	case i2np.TunnelGateway:
-		r.handleTunnelGateway(from, m)
+		r.handleTunnelGateway(from, m, depth)
 	}
 }

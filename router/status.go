@@ -50,6 +50,9 @@ type TunnelStatus struct {
 	Client        int     `json:"client"`
 	Participating int     `json:"participating"`
 	BuildSuccess  float64 `json:"build_success"`
+	// Our tunnel builds that succeeded and failed (refused or timed out).
+	Built       uint64 `json:"built"`
+	BuildFailed uint64 `json:"build_failed"`
 	// Build requests from other routers that we accepted and rejected.
 	TransitAccepted uint64 `json:"transit_accepted"`
 	TransitRejected uint64 `json:"transit_rejected"`

@@ -193,7 +193,7 @@ func (r *Router) sendToTunnel(gw data.Hash, id data.TunnelID, m i2np.Message) {
 		return
 	}
 	if gw == r.hash {
-		r.handleTunnelGateway(r.hash, out)
+		r.handleTunnelGateway(r.hash, out, 1)
 		return
 	}
 	(*sender)(r).Send(gw, out)
@@ -206,6 +206,10 @@ func (r *Router) handleTunnelData(from data.Hash, m i2np.Message) {
 	td, err := i2np.ParseTunnelDataMessage(m.Payload)
 	if err != nil {
 		r.malformed.Add(1)
+		return
+	}
+	if t := r.inboundTunnel(td.TunnelID); t != nil {
+		r.handleInboundData(t, &td.Data)
 		return
 	}
 	tt := r.transit.get(td.TunnelID)
@@ -253,10 +257,17 @@ func (r *Router) handleTunnelData(from data.Hash, m i2np.Message) {
 
 // handleTunnelGateway takes a message for the inbound tunnel we are the
 // gateway of, and sends it down the tunnel.
-func (r *Router) handleTunnelGateway(from data.Hash, m i2np.Message) {
+func (r *Router) handleTunnelGateway(from data.Hash, m i2np.Message, depth int) {
 	tg, err := i2np.ParseTunnelGatewayMessage(m.Payload)
 	if err != nil {
 		r.malformed.Add(1)
+		return
+	}
+	if tg.TunnelID == r.tunnels.zeroHop {
+		// Our zero-hop inbound tunnel: the message is for us.
+		if depth < 2 {
+			r.dispatch(from, tg.Message, depth+1)
+		}
 		return
 	}
 	tt := r.transit.get(tg.TunnelID)
