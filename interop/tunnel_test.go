@@ -4,7 +4,9 @@ package interop
 
 import (
 	"fmt"
+	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,19 +14,49 @@ import (
 
 var testedRe = regexp.MustCompile(`\(\s*\d+ms\s*\)\s*established`)
 
-// TestTransit is the transit acceptance of issue 5: the i2pd routers build
-// tunnels through i2pgo, list them with our hash, and their tunnel tests
-// pass over them (i2pd prints a tested tunnel as "( N ms ) established").
-func TestTransit(t *testing.T) {
+type tunnelStatus struct {
+	RouterHash string `json:"router_hash"`
+	Tunnels    struct {
+		Exploratory     int     `json:"exploratory"`
+		Participating   int     `json:"participating"`
+		BuildSuccess    float64 `json:"build_success"`
+		Built           uint64  `json:"built"`
+		BuildFailed     uint64  `json:"build_failed"`
+		TransitAccepted uint64  `json:"transit_accepted"`
+	} `json:"tunnels"`
+}
+
+var i2pdRateRe = regexp.MustCompile(`Tunnel creation success rate:\s*(\d+)%`)
+
+// i2pdBuildRate is router k's "Tunnel creation success rate" (since its
+// start), or -1.
+func i2pdBuildRate(t *testing.T, k int) int {
+	m := i2pdRateRe.FindStringSubmatch(i2pdPage(t, k, ""))
+	if m == nil {
+		return -1
+	}
+	v, _ := strconv.Atoi(m[1])
+	return v
+}
+
+// TestTunnels is the tunnel acceptance of issue 5. Exploratory pool: i2pgo
+// keeps 2 inbound and 2 outbound tunnels built through i2pd hops, and its
+// build success rate over the run (I2PGO_TUNNEL_SOAK, default 2 min; the
+// acceptance asks for 10) is not lower than the i2pd routers' own. Transit:
+// the i2pd routers build tunnels through i2pgo, list them with our hash,
+// and their tunnel tests pass over them (i2pd prints a tested tunnel as
+// "( N ms ) established").
+func TestTunnels(t *testing.T) {
 	start := time.Now()
 	n := startNode(t, t.TempDir(), freePort(t))
-	var st struct {
-		RouterHash string `json:"router_hash"`
-		Tunnels    struct {
-			Participating   int    `json:"participating"`
-			TransitAccepted uint64 `json:"transit_accepted"`
-		} `json:"tunnels"`
-	}
+	var st tunnelStatus
+	waitFor(t, 2*time.Minute, "an exploratory pool of 2+2 tunnels", func() (bool, string) {
+		if err := n.getJSON("/api/status", &st); err != nil {
+			return false, err.Error()
+		}
+		return st.Tunnels.Exploratory >= 4, fmt.Sprintf("%+v", st.Tunnels)
+	})
+	t.Logf("exploratory pool built %v after start: %+v", time.Since(start).Round(time.Millisecond), st.Tunnels)
 	waitFor(t, 10*time.Minute, "i2pd builds a tunnel through us", func() (bool, string) {
 		if err := n.getJSON("/api/status", &st); err != nil {
 			return false, err.Error()
@@ -53,5 +85,36 @@ func TestTransit(t *testing.T) {
 	})
 	for _, l := range tested {
 		t.Logf("tested: %s", strings.ReplaceAll(l, "&#8658;", "->"))
+	}
+
+	soak := 2 * time.Minute
+	if v := os.Getenv("I2PGO_TUNNEL_SOAK"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		soak = d
+	}
+	for end := start.Add(soak); time.Now().Before(end); time.Sleep(5 * time.Second) {
+		if err := n.getJSON("/api/status", &st); err != nil {
+			t.Fatal(err)
+		}
+		if st.Tunnels.Exploratory < 2 {
+			t.Fatalf("exploratory pool fell to %d: %+v", st.Tunnels.Exploratory, st.Tunnels)
+		}
+	}
+	sum, cnt := 0, 0
+	var rates []string
+	for k := 1; k <= netN; k++ {
+		if r := i2pdBuildRate(t, k); r >= 0 {
+			sum += r
+			cnt++
+			rates = append(rates, fmt.Sprintf("r%d %d%%", k, r))
+		}
+	}
+	ours := 100 * st.Tunnels.BuildSuccess
+	t.Logf("after %v: i2pgo build success %.0f%% (%d built, %d failed); i2pd: %s", time.Since(start).Round(time.Second), ours, st.Tunnels.Built, st.Tunnels.BuildFailed, strings.Join(rates, ", "))
+	if cnt > 0 && ours < float64(sum)/float64(cnt) {
+		t.Errorf("our build success %.0f%% is below the i2pd routers' mean %d%%", ours, sum/cnt)
 	}
 }
