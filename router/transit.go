@@ -53,12 +53,16 @@ type transit struct {
 	mu      sync.Mutex
 	tunnels map[data.TunnelID]*transitTunnel
 	ivs     *tunnel.IVFilter
+	// seenKeys holds the ephemeral keys of the build records we decrypted
+	// in the last 20 minutes (a request is valid for at most 10 minutes
+	// around its request time), so a replayed record is dropped.
+	seenKeys map[[32]byte]time.Time
 
 	accepted, rejected, dropped atomic.Uint64
 }
 
 func newTransit() *transit {
-	return &transit{tunnels: make(map[data.TunnelID]*transitTunnel), ivs: tunnel.NewIVFilter(tunnel.IVFilterConfig{})}
+	return &transit{tunnels: make(map[data.TunnelID]*transitTunnel), ivs: tunnel.NewIVFilter(tunnel.IVFilterConfig{}), seenKeys: make(map[[32]byte]time.Time)}
 }
 
 func (t *transit) get(id data.TunnelID) *transitTunnel {
@@ -78,9 +82,31 @@ func (t *transit) count() int {
 	return len(t.tunnels)
 }
 
+// replayed records k and reports whether it was seen before. Bounded: at
+// most maxSeenKeys are kept; when full, new records are refused.
+func (t *transit) replayed(k [32]byte, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.seenKeys[k]; ok {
+		return true
+	}
+	if len(t.seenKeys) >= maxSeenKeys {
+		return true
+	}
+	t.seenKeys[k] = now
+	return false
+}
+
+const maxSeenKeys = 200000
+
 func (t *transit) expire(now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	for k, at := range t.seenKeys {
+		if now.Sub(at) > 20*time.Minute {
+			delete(t.seenKeys, k)
+		}
+	}
 	for id, tt := range t.tunnels {
 		if now.After(tt.expires) {
 			delete(t.tunnels, id)
@@ -118,6 +144,11 @@ func (r *Router) handleShortTunnelBuild(from data.Hash, m i2np.Message) {
 	i := build.FindShortRecord(stb.Records, r.hash)
 	if i < 0 {
 		r.transit.dropped.Add(1)
+		return
+	}
+	if r.transit.replayed(stb.Records[i].EphemeralKey(), time.Now()) {
+		r.transit.dropped.Add(1)
+		r.log.Info("replayed tunnel build record dropped", "peer", from)
 		return
 	}
 	req, st, err := r.hopKey.DecryptShortRecord(stb.Records[i])

@@ -182,7 +182,7 @@ func (r *Router) selectHops(n int) ([]*data.RouterInfo, error) {
 		total += w[i]
 	}
 	out := make([]*data.RouterInfo, 0, n)
-	for len(out) < n {
+	for len(out) < n && total > 1e-9 {
 		x := mrand.Float64() * total
 		for i := range cands {
 			if w[i] == 0 {
@@ -192,11 +192,40 @@ func (r *Router) selectHops(n int) ([]*data.RouterInfo, error) {
 				out = append(out, cands[i])
 				total -= w[i]
 				w[i] = 0
+				// On the public network, no two hops from one /16.
+				if r.cfg.NetID == 2 {
+					for j := range cands {
+						if w[j] != 0 && same16(cands[i], cands[j]) {
+							total -= w[j]
+							w[j] = 0
+						}
+					}
+				}
 				break
 			}
 		}
 	}
+	if len(out) < n {
+		return nil, fmt.Errorf("router: %d usable routers in distinct /16s, need %d", len(out), n)
+	}
 	return out, nil
+}
+
+// same16 reports whether two routers publish IPv4 addresses in one /16.
+func same16(a, b *data.RouterInfo) bool {
+	for _, x := range a.Addresses {
+		ax, ok := x.IP()
+		if !ok || !ax.Is4() {
+			continue
+		}
+		for _, y := range b.Addresses {
+			by, ok := y.IP()
+			if ok && by.Is4() && ax.As4()[0] == by.As4()[0] && ax.As4()[1] == by.As4()[1] {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // buildTunnel sends one build request for an inbound or outbound
