@@ -45,6 +45,9 @@ type Deps struct {
 	// NetDBRouters lists the netDb's routers for GET /api/netdb/routers.
 	// Optional: without it the route is absent.
 	NetDBRouters func() []router.RouterEntry
+	// Tunnels lists the router's tunnels for GET /api/router/tunnels.
+	// Optional. (GET /api/tunnels is the I2PTunnel list of issue 6.)
+	Tunnels func() []router.TunnelInfo
 	// Logger receives the console's logs. nil discards them.
 	Logger *slog.Logger
 }
@@ -55,6 +58,7 @@ type Server struct {
 	status  func() router.Status
 	peers   func() []router.PeerInfo    // may be nil
 	routers func() []router.RouterEntry // may be nil
+	tunnels func() []router.TunnelInfo  // may be nil
 	log     *slog.Logger
 	handler http.Handler
 
@@ -97,6 +101,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		status:  deps.Status,
 		peers:   deps.Peers,
 		routers: deps.NetDBRouters,
+		tunnels: deps.Tunnels,
 		log:     log.With("component", "console"),
 	}
 	allowed := allowedHosts(listen)
@@ -260,6 +265,9 @@ func (s *Server) routes() http.Handler {
 	if s.routers != nil {
 		r.Get("/api/netdb/routers", s.apiRouters)
 	}
+	if s.tunnels != nil {
+		r.Get("/api/router/tunnels", s.apiTunnels)
+	}
 	return r
 }
 
@@ -318,6 +326,14 @@ func (s *Server) apiRouters(w http.ResponseWriter, r *http.Request) {
 		rs = []router.RouterEntry{}
 	}
 	s.writeJSON(w, rs)
+}
+
+func (s *Server) apiTunnels(w http.ResponseWriter, r *http.Request) {
+	ts := s.tunnels()
+	if ts == nil {
+		ts = []router.TunnelInfo{}
+	}
+	s.writeJSON(w, ts)
 }
 
 // writeJSON writes v as a JSON response.

@@ -417,3 +417,25 @@ func TestShutdownTimeout(t *testing.T) {
 		}
 	})
 }
+
+func TestListRoutes(t *testing.T) {
+	s, err := New(Config{}, Deps{
+		Status:       func() router.Status { return router.Status{} },
+		NetDBRouters: func() []router.RouterEntry { return []router.RouterEntry{{Hash: "abc", Caps: "XfR"}} },
+		Tunnels:      func() []router.TunnelInfo { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{
+		"/api/netdb/routers":  `"caps":"XfR"`,
+		"/api/router/tunnels": `[]`,
+	} {
+		req := httptest.NewRequest("GET", "http://127.0.0.1:7657"+path, nil)
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, req)
+		if rec.Code != 200 || !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("%s: %d %q, want 200 containing %s", path, rec.Code, rec.Body.String(), want)
+		}
+	}
+}

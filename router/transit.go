@@ -179,7 +179,12 @@ func (r *Router) handleShortTunnelBuild(from data.Hash, m i2np.Message) {
 	case roleEndpoint:
 		tt.endpoint = tunnel.NewEndpoint(tunnel.EndpointConfig{})
 	}
-	if req.NextIdent == r.hash || !r.transit.add(req.ReceiveTunnel, tt) {
+	// Refuse when our traffic is over 80 % of router.bandwidth (the share
+	// of bandwidth transit may use), the table is full, or the request
+	// makes us our own next hop.
+	in, out := r.bw.rates()
+	limit := int64(r.cfg.Bandwidth) * 1024 * 8 / 10
+	if req.NextIdent == r.hash || max(in, out) > limit || !r.transit.add(req.ReceiveTunnel, tt) {
 		reply = i2np.ReplyRejectBandwidth
 	}
 	if err := st.EncryptReply(i2np.ShortBuildResponse{Reply: reply}, stb.Records, i); err != nil {

@@ -573,3 +573,55 @@ func (r *Router) tunnelRound(now time.Time) {
 	}
 	r.testTunnels(now)
 }
+
+// TunnelInfo describes one tunnel for the console and
+// GET /api/router/tunnels.
+type TunnelInfo struct {
+	Direction string   `json:"direction"` // inbound, outbound, transit
+	Pool      string   `json:"pool"`      // exploratory, or the transit role
+	Hops      []string `json:"hops"`      // router hashes in tunnel order (ours only)
+	AgeS      int64    `json:"age_s"`
+	Bytes     uint64   `json:"bytes"`
+	State     string   `json:"state"` // established, tested, expiring
+}
+
+// Tunnels lists our tunnels and the transit tunnels.
+func (r *Router) Tunnels() []TunnelInfo {
+	now := time.Now()
+	var out []TunnelInfo
+	own := func(t *ownTunnel, dir string) {
+		ti := TunnelInfo{Direction: dir, Pool: "exploratory", AgeS: int64(now.Sub(t.built).Seconds()), State: "established"}
+		for _, h := range t.hops {
+			ti.Hops = append(ti.Hops, h.String())
+		}
+		if t.tested.Load() {
+			ti.State = "tested"
+		}
+		if now.Sub(t.built) > tunnelRebuildAt {
+			ti.State = "expiring"
+		}
+		out = append(out, ti)
+	}
+	ts := r.tunnels
+	ts.mu.Lock()
+	for _, t := range ts.inbound {
+		own(t, "inbound")
+	}
+	for _, t := range ts.outbound {
+		own(t, "outbound")
+	}
+	ts.mu.Unlock()
+	roles := [...]string{"participant", "inbound gateway", "outbound endpoint"}
+	r.transit.mu.Lock()
+	for _, tt := range r.transit.tunnels {
+		out = append(out, TunnelInfo{Direction: "transit", Pool: roles[tt.role], AgeS: int64(now.Sub(tt.expires.Add(-transitLifetime)).Seconds()), Bytes: tt.bytes.Load(), State: "established"})
+	}
+	r.transit.mu.Unlock()
+	slices.SortFunc(out, func(a, b TunnelInfo) int {
+		if a.Direction != b.Direction {
+			return strings.Compare(a.Direction, b.Direction)
+		}
+		return int(a.AgeS - b.AgeS)
+	})
+	return out
+}

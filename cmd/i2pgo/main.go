@@ -89,7 +89,7 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	con, err := console.New(console.Config{Listen: cfg.Console.Listen}, console.Deps{Status: r.Status, Peers: r.Peers, NetDBRouters: r.NetDBRouters, Logger: log})
+	con, err := console.New(console.Config{Listen: cfg.Console.Listen}, console.Deps{Status: r.Status, Peers: r.Peers, NetDBRouters: r.NetDBRouters, Tunnels: r.Tunnels, Logger: log})
 	if err != nil {
 		return usageError{err}
 	}
