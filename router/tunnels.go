@@ -170,14 +170,16 @@ func (r *Router) selectHops(n int) ([]*data.RouterInfo, error) {
 		return nil, fmt.Errorf("router: %d usable routers, need %d", len(cands), n)
 	}
 	// Weighted random choice: a router's profile score (builds and
-	// lookups it answered, recent failures count more), doubled while we
-	// have a session with it. Routers that time out sink fast.
+	// lookups it answered; recent failures count more), times ten while we
+	// have a session with it: a router we are talking to is alive, one we
+	// only know from the netDb may be long gone. Routers that time out
+	// sink fast.
 	w := make([]float64, len(cands))
 	total := 0.0
 	for i, ri := range cands {
 		w[i] = r.profiles.Score(ri.Hash()) + 0.01
 		if r.ntcp2.Session(ri.Hash()) != nil {
-			w[i] *= 2
+			w[i] *= 10
 		}
 		total += w[i]
 	}
