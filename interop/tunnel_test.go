@@ -16,6 +16,10 @@ var testedRe = regexp.MustCompile(`\(\s*\d+ms\s*\)\s*established`)
 
 type tunnelStatus struct {
 	RouterHash string `json:"router_hash"`
+	NetDB      struct {
+		LookupsViaTunnels uint64 `json:"lookups_via_tunnels"`
+		RepliesViaTunnels uint64 `json:"replies_via_tunnels"`
+	} `json:"netdb"`
 	Tunnels    struct {
 		Exploratory     int     `json:"exploratory"`
 		Participating   int     `json:"participating"`
@@ -57,6 +61,15 @@ func TestTunnels(t *testing.T) {
 		return st.Tunnels.Exploratory >= 4, fmt.Sprintf("%+v", st.Tunnels)
 	})
 	t.Logf("exploratory pool built %v after start: %+v", time.Since(start).Round(time.Millisecond), st.Tunnels)
+	// netDb lookups now go out through our tunnels, and i2pd's floodfills
+	// answer them with ECIES-sealed replies through our inbound tunnels.
+	waitFor(t, 2*time.Minute, "netDb replies through our tunnels", func() (bool, string) {
+		if err := n.getJSON("/api/status", &st); err != nil {
+			return false, err.Error()
+		}
+		return st.NetDB.RepliesViaTunnels > 0, fmt.Sprintf("%+v", st.NetDB)
+	})
+	t.Logf("netDb through tunnels: %+v", st.NetDB)
 	waitFor(t, 10*time.Minute, "i2pd builds a tunnel through us", func() (bool, string) {
 		if err := n.getJSON("/api/status", &st); err != nil {
 			return false, err.Error()

@@ -61,18 +61,19 @@ type Router struct {
 	log   *slog.Logger
 	start time.Time
 
-	id       *identity
-	hash     data.Hash
-	port     int
-	netdb    *netdb.DB
-	profiles *profile.Store
-	reseeder *reseed.Reseeder
-	dials    chan struct{} // bounds concurrent dials made to send a message
-	dups     *i2np.DupFilter
-	transit  *transit
-	tunnels  *tunnels
-	hopKey   *build.HopKey // our encryption key, prepared for build records
-	ntcp2    *ntcp2.Transport
+	id        *identity
+	hash      data.Hash
+	port      int
+	netdb     *netdb.DB
+	profiles  *profile.Store
+	reseeder  *reseed.Reseeder
+	dials     chan struct{} // bounds concurrent dials made to send a message
+	dups      *i2np.DupFilter
+	transit   *transit
+	tunnels   *tunnels
+	replyTags replyTags
+	hopKey    *build.HopKey // our encryption key, prepared for build records
+	ntcp2     *ntcp2.Transport
 
 	riMu sync.RWMutex
 	ri   *data.RouterInfo
@@ -82,6 +83,7 @@ type Router struct {
 	malformed     atomic.Uint64
 	expired       atomic.Uint64
 	garlicFailed  atomic.Uint64
+	taggedOpened  atomic.Uint64
 	inboundTotal  atomic.Uint64
 	outboundTotal atomic.Uint64
 
@@ -191,6 +193,7 @@ func (r *Router) Open() (err error) {
 		Sender:     (*sender)(r),
 		Profiles:   r.profiles,
 		SealReply:  sealReply,
+		Route:      r.netdbRoute,
 	})
 	if err != nil {
 		return err
@@ -693,6 +696,8 @@ func (r *Router) Status() Status {
 		st.NetDB.LookupsAnswered, st.NetDB.LookupsDropped = ds.LookupsAnswered, ds.LookupsDropped
 		st.NetDB.Flooded, st.NetDB.RateLimited = ds.Flooded, ds.RateLimited
 		st.NetDB.PublishedConfirmed = ds.PublishedConfirmed
+		st.NetDB.LookupsViaTunnels = ds.LookupsViaTunnels
+		st.NetDB.RepliesViaTunnels = r.taggedOpened.Load()
 		st.NetDB.LastPublishS = -1
 		if !ds.LastPublishConfirmed.IsZero() {
 			st.NetDB.LastPublishS = int64(time.Since(ds.LastPublishConfirmed).Seconds())

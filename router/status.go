@@ -41,6 +41,8 @@ type NetDBStatus struct {
 	Flooded            uint64 `json:"flooded"`
 	RateLimited        uint64 `json:"rate_limited"`
 	PublishedConfirmed uint64 `json:"published_confirmed"` // our RouterInfo, confirmed by DeliveryStatus
+	LookupsViaTunnels  uint64 `json:"lookups_via_tunnels"` // our lookups sent through our tunnels
+	RepliesViaTunnels  uint64 `json:"replies_via_tunnels"` // tag-sealed replies that came back through them
 	LastPublishS       int64  `json:"last_publish_s"`      // seconds since the last confirmation; -1 never
 }
 

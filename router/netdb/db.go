@@ -31,6 +31,17 @@ type Sender interface {
 // key and tag. Nil: encrypted lookups are not answered.
 type ReplySealer func(key [32]byte, tag [8]byte, m i2np.Message) (i2np.Message, error)
 
+// Route is a way out through the router's tunnels, so that a lookup does
+// not reveal us to the floodfill: the request goes out by Send, the reply
+// comes back to tunnel ReplyTunnel at ReplyGateway, sealed with a one-time
+// key and tag from NewReplyTag (i2np.rst "Reply Encryption", ECIES).
+type Route struct {
+	ReplyGateway data.Hash
+	ReplyTunnel  data.TunnelID
+	Send         func(to data.Hash, m i2np.Message) error
+	NewReplyTag  func() (key [32]byte, tag [8]byte)
+}
+
 // DBConfig configures a DB.
 type DBConfig struct {
 	Config                    // the RouterInfo store
@@ -39,6 +50,10 @@ type DBConfig struct {
 	Sender     Sender         // how messages leave
 	Profiles   *profile.Store // peer profiles; nil: none kept
 	SealReply  ReplySealer    // for encrypted lookup replies
+	// Route, if set and it has a route, carries our lookups through
+	// tunnels (not when we are a floodfill: its lookups are not hidden).
+	// Nil or no route: lookups go directly.
+	Route func() (Route, bool)
 	// LookupTimeout is how long one query waits for its answer (5 s);
 	// Parallel is how many floodfills a lookup asks at once (2).
 	LookupTimeout time.Duration
@@ -62,6 +77,7 @@ type Stats struct {
 	PublishedConfirmed              uint64
 	LastPublishConfirmed            time.Time
 	RateLimited                     uint64
+	LookupsViaTunnels               uint64 // our lookups sent through tunnels
 }
 
 // DB is the network database: the RouterInfo Store plus LeaseSets,
@@ -78,6 +94,7 @@ type DB struct {
 	pubKick chan struct{}                    // publish now
 
 	storesOK, storesRefused, answered, dropped, flooded, pubOK, limited atomic.Uint64
+	viaTunnels                                                          atomic.Uint64
 	lastPub                                                             atomic.Int64
 }
 
@@ -136,6 +153,7 @@ func (db *DB) Stats() Stats {
 		StoresAccepted: db.storesOK.Load(), StoresRefused: db.storesRefused.Load(),
 		LookupsAnswered: db.answered.Load(), LookupsDropped: db.dropped.Load(),
 		Flooded: db.flooded.Load(), PublishedConfirmed: db.pubOK.Load(), RateLimited: db.limited.Load(),
+		LookupsViaTunnels: db.viaTunnels.Load(),
 	}
 	if t := db.lastPub.Load(); t != 0 {
 		s.LastPublishConfirmed = time.Unix(0, t)
@@ -420,6 +438,12 @@ func (db *DB) handleSearchReply(from data.Hash, m i2np.Message) {
 		db.log.Info("malformed DatabaseSearchReply", "peer", from, "err", err)
 		return
 	}
+	// A reply through our tunnels comes from the tunnel's gateway; the
+	// floodfill names itself in From (unauthenticated, used only to track
+	// which query was answered).
+	if !sr.From.IsZero() {
+		from = sr.From
+	}
 	db.notify(sr.Key, reply{from: from, peers: sr.Peers})
 }
 
@@ -492,11 +516,22 @@ func (db *DB) sendLookup(ff, key data.Hash, t i2np.LookupType, exclude []data.Ha
 		exclude = exclude[:i2np.MaxExcludedPeers]
 	}
 	lk := i2np.DatabaseLookupMessage{Key: key, From: db.self(), Lookup: t, Exclude: exclude}
+	send := db.cfg.Sender.Send
+	if db.cfg.Route != nil && !db.cfg.Floodfill {
+		if rt, ok := db.cfg.Route(); ok {
+			lk.From, lk.ReplyTunnel = rt.ReplyGateway, rt.ReplyTunnel
+			lk.Encryption = i2np.ReplyECIES
+			key, tag := rt.NewReplyTag()
+			lk.ReplyKey, lk.RatchetTags = key, []i2np.RatchetTag{tag}
+			send = rt.Send
+			db.viaTunnels.Add(1)
+		}
+	}
 	p, err := lk.AppendBinary(nil)
 	if err != nil {
 		return err
 	}
-	return db.cfg.Sender.Send(ff, db.newMessage(i2np.DatabaseLookup, p))
+	return send(ff, db.newMessage(i2np.DatabaseLookup, p))
 }
 
 // LookupRouter finds the RouterInfo of key: from the store, or by an
