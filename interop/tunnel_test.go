@@ -20,7 +20,7 @@ type tunnelStatus struct {
 		LookupsViaTunnels uint64 `json:"lookups_via_tunnels"`
 		RepliesViaTunnels uint64 `json:"replies_via_tunnels"`
 	} `json:"netdb"`
-	Tunnels    struct {
+	Tunnels struct {
 		Exploratory     int     `json:"exploratory"`
 		Participating   int     `json:"participating"`
 		BuildSuccess    float64 `json:"build_success"`
