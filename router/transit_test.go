@@ -72,3 +72,22 @@ func TestTunnelDataForUnknownTunnelDropped(t *testing.T) {
 		t.Fatalf("dropped %d", r.transit.dropped.Load())
 	}
 }
+
+func TestReplyTagsOpenOnce(t *testing.T) {
+	r := openRouter(t, Config{DataDir: t.TempDir(), NetID: 7, Host: "127.0.0.1", Port: freePort(t)})
+	key, tag := r.newReplyTag()
+	inner, _ := i2np.NewMessage(5, time.Now().Add(time.Minute), i2np.DeliveryStatusMessage{ID: 5, Time: time.Now()})
+	p, err := sealReply(key, tag, inner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.handleGarlic(data.Hash{}, p, 0)
+	if r.taggedOpened.Load() != 1 {
+		t.Fatalf("opened %d, want 1", r.taggedOpened.Load())
+	}
+	// The same tag again is not ours any more.
+	r.handleGarlic(data.Hash{}, p, 0)
+	if r.taggedOpened.Load() != 1 {
+		t.Fatal("a reply tag was used twice")
+	}
+}
