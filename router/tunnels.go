@@ -169,6 +169,22 @@ func (r *Router) selectHops(n int) ([]*data.RouterInfo, error) {
 	if len(cands) < n {
 		return nil, fmt.Errorf("router: %d usable routers, need %d", len(cands), n)
 	}
+	// Routers we have a session with are alive; the netDb also holds
+	// routers that are long gone. With enough of them (twice the hops),
+	// choose among them only; in the first 30 s wait for them to come up;
+	// after that take the netDb too.
+	var live []*data.RouterInfo
+	for _, ri := range cands {
+		if r.ntcp2.Session(ri.Hash()) != nil {
+			live = append(live, ri)
+		}
+	}
+	switch {
+	case len(live) >= 2*n:
+		cands = live
+	case time.Since(r.start) < 30*time.Second:
+		return nil, fmt.Errorf("router: %d routers connected, waiting for %d", len(live), 2*n)
+	}
 	// Weighted random choice: a router's profile score (builds and
 	// lookups it answered; recent failures count more), times ten while we
 	// have a session with it: a router we are talking to is alive, one we
