@@ -249,6 +249,7 @@ func (r *Router) Open() (err error) {
 		added, refused := r.importRouterInfos(ris)
 		r.log.Info("reseeded from file", "file", r.cfg.ReseedFile, "added", added, "refused", refused)
 	}
+	r.start = time.Now() // here, not in Run: Status may be called while Run starts
 	return nil
 }
 

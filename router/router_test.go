@@ -425,6 +425,9 @@ func TestStatus(t *testing.T) {
 	if st.RouterHash != r.Hash().String() || st.RouterHash == (data.Hash{}).String() {
 		t.Errorf("router_hash %q, want %q", st.RouterHash, r.Hash())
 	}
+	if r.start.IsZero() || st.UptimeS < 0 {
+		t.Errorf("uptime not counted from Open: start %v, uptime_s %d", r.start, st.UptimeS)
+	}
 	if st.NetID != 7 || st.Version != Version || st.RouterVersion != APIVersion {
 		t.Errorf("Status = %+v", st)
 	}
