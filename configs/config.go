@@ -39,6 +39,42 @@ type Router struct {
 	Bandwidth int    `yaml:"bandwidth"` // KB/s each way, > 0
 	MinPeers  int    `yaml:"minpeers"`  // sessions kept open without a need for them; 0 = none
 	Reseed    Reseed `yaml:"reseed"`
+	// Exploratory are the exploratory tunnel pool's settings.
+	Exploratory Exploratory `yaml:"exploratory"`
+	// LongBuilds builds our tunnels with long (VariableTunnelBuild)
+	// records even through routers that take short ones.
+	LongBuilds bool `yaml:"longbuilds"`
+}
+
+// Exploratory is the "router.exploratory" section.
+type Exploratory struct {
+	Inbound  TunnelSettings `yaml:"inbound"`
+	Outbound TunnelSettings `yaml:"outbound"`
+}
+
+// TunnelSettings are one direction of a tunnel pool.
+type TunnelSettings struct {
+	Length   int `yaml:"length"`   // hops, 1..7
+	Variance int `yaml:"variance"` // -3..3
+	Quantity int `yaml:"quantity"` // tunnels, 1..16
+	Backup   int `yaml:"backup"`   // extra tunnels kept ready, 0..16
+}
+
+// problems of one direction's settings under key (such as
+// "router.exploratory.inbound").
+func (s TunnelSettings) problems(key string, bad func(key, format string, args ...any)) {
+	if s.Length < 1 || s.Length > 7 {
+		bad(key+".length", "%d is out of range 1..7", s.Length)
+	}
+	if s.Variance < -3 || s.Variance > 3 {
+		bad(key+".variance", "%d is out of range -3..3", s.Variance)
+	}
+	if s.Quantity < 1 || s.Quantity > 16 {
+		bad(key+".quantity", "%d is out of range 1..16", s.Quantity)
+	}
+	if s.Backup < 0 || s.Backup > 16 {
+		bad(key+".backup", "%d is out of range 0..16", s.Backup)
+	}
 }
 
 // Reseed is the "router.reseed" section.
@@ -222,6 +258,8 @@ func (f *File) problems() []problem {
 	if r.MinPeers < 0 || r.MinPeers > 1000 {
 		bad("router.minpeers", "%d is out of range 0..1000", r.MinPeers)
 	}
+	r.Exploratory.Inbound.problems("router.exploratory.inbound", bad)
+	r.Exploratory.Outbound.problems("router.exploratory.outbound", bad)
 	if r.Bandwidth <= 0 {
 		bad("router.bandwidth", "%d must be greater than 0", r.Bandwidth)
 	}

@@ -180,6 +180,8 @@ func TestErrors(t *testing.T) {
 		{"router:\n  netid: -1", 2, "router.netid", "out of range"},
 		{"router:\n  port: 65536", 2, "router.port", "out of range 0..65535"},
 		{"router:\n  port: -1", 2, "router.port", "out of range"},
+		{"router:\n  exploratory:\n    inbound:\n      length: 8", 4, "router.exploratory.inbound.length", "8 is out of range 1..7"},
+		{"router:\n  exploratory:\n    outbound:\n      backup: 17", 4, "router.exploratory.outbound.backup", "out of range 0..16"},
 		{"router:\n  host: 1.2.3", 2, "router.host", "not an IPv4"},
 		{"router:\n  host: '::1'", 2, "router.host", "not an IPv4"},
 		{"router:\n  host: ::ffff:1.2.3.4", 2, "router.host", "not an IPv4"},

@@ -22,7 +22,7 @@ func (r *Router) handleGarlic(from data.Hash, m i2np.Message, depth int) {
 		r.malformed.Add(1)
 		return
 	}
-	if r.openBuildReplyGarlic(from, gm.Data) || r.openTagged(from, gm.Data, depth) {
+	if r.pools.OpenGarlicReply(gm.Data) || r.openTagged(from, gm.Data, depth) {
 		return
 	}
 	var priv, pub [32]byte
@@ -139,16 +139,20 @@ func (r *Router) openTagged(from data.Hash, gm []byte, depth int) bool {
 // netdbRoute is netdb's way out through our exploratory tunnels: send
 // through an outbound tunnel, replies to an inbound tunnel's gateway.
 func (r *Router) netdbRoute() (netdb.Route, bool) {
-	now := time.Now()
-	out, in := r.tunnels.pickOutbound(now), r.tunnels.pickInbound(now)
+	if r.pools == nil {
+		return netdb.Route{}, false
+	}
+	ex := r.pools.Exploratory()
+	out, in := ex.PickOutbound(), ex.PickInbound()
 	if out == nil || in == nil {
 		return netdb.Route{}, false
 	}
+	gw, gwID := in.Gateway()
 	return netdb.Route{
-		ReplyGateway: in.gateway(),
-		ReplyTunnel:  in.gwID,
+		ReplyGateway: gw,
+		ReplyTunnel:  gwID,
 		Send: func(to data.Hash, m i2np.Message) error {
-			return r.sendThroughTunnel(out, tunnel.DeliveryInstructions{Type: tunnel.DeliveryRouter, To: to}, m)
+			return out.Send(tunnel.DeliveryInstructions{Type: tunnel.DeliveryRouter, To: to}, m)
 		},
 		NewReplyTag: r.newReplyTag,
 	}, true

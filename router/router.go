@@ -25,6 +25,7 @@ import (
 	"github.com/i2pgo/i2pgo/router/profile"
 	"github.com/i2pgo/i2pgo/router/transport/ntcp2"
 	"github.com/i2pgo/i2pgo/router/tunnel/build"
+	"github.com/i2pgo/i2pgo/router/tunnel/pool"
 )
 
 // Version is the i2pgo release.
@@ -53,7 +54,22 @@ type Config struct {
 	// to us first (default 20 s).
 	MinPeers      int
 	PeerFillDelay time.Duration
+
+	// Exploratory sets the exploratory pool's tunnels (router.exploratory;
+	// zero fields: 2 hops, 2 tunnels each way).
+	Exploratory PoolConfig
+	// LongBuilds builds our tunnels with long (VariableTunnelBuild)
+	// records even through routers that take short ones
+	// (router.longbuilds; for testing).
+	LongBuilds bool
 }
+
+// PoolConfig and TunnelSettings configure a tunnel pool
+// (router/tunnel/pool).
+type (
+	PoolConfig     = pool.Config
+	TunnelSettings = pool.Settings
+)
 
 // Router is the I2P router.
 type Router struct {
@@ -70,7 +86,7 @@ type Router struct {
 	dials     chan struct{} // bounds concurrent dials made to send a message
 	dups      *i2np.DupFilter
 	transit   *transit
-	tunnels   *tunnels
+	pools     *pool.Manager // our tunnels; set by Open
 	replyTags replyTags
 	hopKey    *build.HopKey // our encryption key, prepared for build records
 	ntcp2     *ntcp2.Transport
@@ -113,6 +129,9 @@ func New(cfg Config) (*Router, error) {
 	if cfg.Bandwidth <= 0 {
 		cfg.Bandwidth = 2048
 	}
+	if err := cfg.Exploratory.Check(); err != nil {
+		return nil, fmt.Errorf("router: exploratory tunnels: %w", err)
+	}
 	if cfg.MinPeers == 0 {
 		cfg.MinPeers = 8
 	}
@@ -123,7 +142,7 @@ func New(cfg Config) (*Router, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{cfg: cfg, log: log, i2npCounts: make(map[string]uint64), dialFail: make(map[data.Hash]time.Time), transit: newTransit(), tunnels: newTunnels()}, nil
+	return &Router{cfg: cfg, log: log, i2npCounts: make(map[string]uint64), dialFail: make(map[data.Hash]time.Time), transit: newTransit()}, nil
 }
 
 // state is what datadir keeps besides keys.
@@ -183,6 +202,11 @@ func (r *Router) Open() (err error) {
 	r.profiles = profile.New(profile.Config{}, nil)
 	if err := r.profiles.Load(dir); err != nil {
 		r.log.Warn("peer profiles not loaded; starting empty", "err", err)
+	}
+	if r.pools, err = pool.NewManager(pool.ManagerConfig{Us: r.hash, Exploratory: r.cfg.Exploratory, ForceLong: r.cfg.LongBuilds},
+		pool.Deps{Selector: (*hopSelector)(r), Sender: (*sender)(r), Profiles: r.profiles, Log: r.log.With("component", "tunnels"),
+			Deliver: func(gw data.Hash, m i2np.Message) { r.dispatch(gw, m, 1) }}); err != nil {
+		return err
 	}
 	r.dials = make(chan struct{}, 16)
 	r.dups = i2np.NewDupFilter(i2np.DupFilterConfig{})
@@ -388,7 +412,7 @@ func (r *Router) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	wg.Add(6)
-	go func() { defer wg.Done(); r.maintainTunnels(ctx) }()
+	go func() { defer wg.Done(); r.pools.Run(ctx) }()
 	go func() {
 		defer wg.Done()
 		if err := r.ntcp2.Run(ctx); err != nil {
@@ -706,10 +730,14 @@ func (r *Router) Status() Status {
 	}
 	st.Bandwidth.InBps, st.Bandwidth.OutBps = r.bw.rates()
 	st.Tunnels.Participating = r.transit.count()
-	in, out := r.tunnels.counts(time.Now())
-	st.Tunnels.Exploratory = in + out
-	st.Tunnels.BuildSuccess = r.tunnels.buildRate()
-	st.Tunnels.Built, st.Tunnels.BuildFailed = r.tunnels.built.Load(), r.tunnels.failed.Load()
+	if r.pools != nil {
+		in, out := r.pools.Exploratory().Counts()
+		st.Tunnels.Exploratory = in + out
+		st.Tunnels.Client = r.pools.ClientCount()
+		ps := r.pools.Stats()
+		st.Tunnels.BuildSuccess = ps.BuildSuccess()
+		st.Tunnels.Built, st.Tunnels.BuildFailed = ps.Built, ps.Failed
+	}
 	st.Tunnels.TransitAccepted = r.transit.accepted.Load()
 	st.Tunnels.TransitRejected = r.transit.rejected.Load()
 	r.i2npMu.Lock()

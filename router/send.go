@@ -61,7 +61,7 @@ func (s *sender) Send(to data.Hash, m i2np.Message) error {
 func (r *Router) dispatch(from data.Hash, m i2np.Message, depth int) {
 	switch m.Type {
 	case i2np.DeliveryStatus:
-		if !r.takeTunnelTest(m) {
+		if !r.pools.HandleDeliveryStatus(m) {
 			r.netdb.Handle(from, m)
 		}
 	case i2np.DatabaseStore, i2np.DatabaseLookup, i2np.DatabaseSearchReply:
@@ -71,11 +71,15 @@ func (r *Router) dispatch(from data.Hash, m i2np.Message, depth int) {
 			r.handleGarlic(from, m, depth)
 		}
 	case i2np.ShortTunnelBuild:
-		if !r.takeBuildReply(m) {
+		if !r.pools.HandleBuildReply(m) {
 			r.handleShortTunnelBuild(from, m)
 		}
-	case i2np.OutboundTunnelBuildReply:
-		r.takeBuildReply(m)
+	case i2np.VariableTunnelBuild:
+		if !r.pools.HandleBuildReply(m) {
+			r.handleVariableTunnelBuild(from, m)
+		}
+	case i2np.OutboundTunnelBuildReply, i2np.VariableTunnelBuildReply:
+		r.pools.HandleBuildReply(m)
 	case i2np.TunnelData:
 		r.handleTunnelData(from, m)
 	case i2np.TunnelGateway:

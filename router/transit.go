@@ -131,6 +131,60 @@ func randomMessageID() i2np.MessageID {
 	return i2np.MessageID(binary.BigEndian.Uint32(b[:]))
 }
 
+// hopRequest is what a build request record asks of us, in either
+// format, once decrypted.
+type hopRequest struct {
+	receive, next   data.TunnelID
+	nextIdent       data.Hash
+	nextMsgID       i2np.MessageID
+	flags           i2np.HopFlags
+	requestTime     time.Time
+	layerKey, ivKey [32]byte
+}
+
+// admit checks a decrypted request against our limits and, when it is
+// accepted, registers the transit tunnel. It returns the reply code, or
+// ok false when the request must be dropped without a reply (too old, or
+// in the future).
+func (r *Router) admit(from data.Hash, q hopRequest) (reply i2np.BuildReply, role transitRole, ok bool) {
+	now := time.Now()
+	if d := now.Sub(q.requestTime); d > 5*time.Minute || d < -5*time.Minute {
+		r.transit.dropped.Add(1)
+		r.log.Info("tunnel build request too old or in the future", "peer", from, "request_time", q.requestTime)
+		return 0, 0, false
+	}
+	role = roleParticipant
+	switch {
+	case q.flags&i2np.HopGateway != 0:
+		role = roleGateway
+	case q.flags&i2np.HopEndpoint != 0:
+		role = roleEndpoint
+	}
+	reply = i2np.ReplyAccept
+	tt := &transitTunnel{role: role, next: q.nextIdent, nextID: q.next, expires: now.Add(transitLifetime),
+		cipher: tunnel.NewCipher(tunnel.LayerKeys{Layer: q.layerKey, IV: q.ivKey})}
+	switch role {
+	case roleGateway:
+		tt.gateway = tunnel.NewGateway(tunnel.GatewayConfig{})
+	case roleEndpoint:
+		tt.endpoint = tunnel.NewEndpoint(tunnel.EndpointConfig{})
+	}
+	// Refuse when our traffic is over 80 % of router.bandwidth (the share
+	// of bandwidth transit may use), the table is full, or the request
+	// makes us our own next hop.
+	in, out := r.bw.rates()
+	limit := int64(r.cfg.Bandwidth) * 1024 * 8 / 10
+	if q.nextIdent == r.hash || max(in, out) > limit || !r.transit.add(q.receive, tt) {
+		reply = i2np.ReplyRejectBandwidth
+	}
+	if reply == i2np.ReplyAccept {
+		r.transit.accepted.Add(1)
+	} else {
+		r.transit.rejected.Add(1)
+	}
+	return reply, role, true
+}
+
 // handleShortTunnelBuild answers a ShortTunnelBuild whose record for us
 // we can find: accept (or reject when full), encrypt our reply into the
 // message, and pass it on: to the next hop, or, as the outbound endpoint,
@@ -157,46 +211,16 @@ func (r *Router) handleShortTunnelBuild(from data.Hash, m i2np.Message) {
 		r.log.Info("tunnel build record refused", "peer", from, "err", err)
 		return
 	}
-	now := time.Now()
-	if d := now.Sub(req.RequestTime); d > 5*time.Minute || d < -5*time.Minute {
-		r.transit.dropped.Add(1)
-		r.log.Info("tunnel build request too old or in the future", "peer", from, "request_time", req.RequestTime)
+	reply, role, ok := r.admit(from, hopRequest{receive: req.ReceiveTunnel, next: req.NextTunnel, nextIdent: req.NextIdent,
+		nextMsgID: req.NextMessageID, flags: req.Flags, requestTime: req.RequestTime, layerKey: st.LayerKey, ivKey: st.IVKey})
+	if !ok {
 		return
-	}
-	role := roleParticipant
-	switch {
-	case req.Flags&i2np.HopGateway != 0:
-		role = roleGateway
-	case req.Flags&i2np.HopEndpoint != 0:
-		role = roleEndpoint
-	}
-	reply := i2np.ReplyAccept
-	tt := &transitTunnel{role: role, next: req.NextIdent, nextID: req.NextTunnel, expires: now.Add(transitLifetime),
-		cipher: tunnel.NewCipher(tunnel.LayerKeys{Layer: st.LayerKey, IV: st.IVKey})}
-	switch role {
-	case roleGateway:
-		tt.gateway = tunnel.NewGateway(tunnel.GatewayConfig{})
-	case roleEndpoint:
-		tt.endpoint = tunnel.NewEndpoint(tunnel.EndpointConfig{})
-	}
-	// Refuse when our traffic is over 80 % of router.bandwidth (the share
-	// of bandwidth transit may use), the table is full, or the request
-	// makes us our own next hop.
-	in, out := r.bw.rates()
-	limit := int64(r.cfg.Bandwidth) * 1024 * 8 / 10
-	if req.NextIdent == r.hash || max(in, out) > limit || !r.transit.add(req.ReceiveTunnel, tt) {
-		reply = i2np.ReplyRejectBandwidth
 	}
 	if err := st.EncryptReply(i2np.ShortBuildResponse{Reply: reply}, stb.Records, i); err != nil {
 		r.transit.dropped.Add(1)
 		return
 	}
-	if reply == i2np.ReplyAccept {
-		r.transit.accepted.Add(1)
-	} else {
-		r.transit.rejected.Add(1)
-	}
-	exp := now.Add(60 * time.Second)
+	exp := time.Now().Add(60 * time.Second)
 	if role == roleEndpoint {
 		// The reply goes to the creator through its inbound tunnel
 		// (next ident, next tunnel), sealed with the garlic reply key.
@@ -213,6 +237,59 @@ func (r *Router) handleShortTunnelBuild(from data.Hash, m i2np.Message) {
 		return
 	}
 	fwd, err := i2np.NewMessage(req.NextMessageID, exp, stb)
+	if err != nil {
+		return
+	}
+	if err := (*sender)(r).Send(req.NextIdent, fwd); err != nil {
+		r.log.Info("tunnel build not forwarded", "next", req.NextIdent, "err", err)
+	}
+}
+
+// handleVariableTunnelBuild answers a VariableTunnelBuild with long ECIES
+// records (tunnel-creation-ecies.rst, "Long Records"), as
+// handleShortTunnelBuild does: the layer and IV keys come in the record,
+// and an outbound endpoint sends a VariableTunnelBuildReply to the reply
+// tunnel as it is, without garlic.
+func (r *Router) handleVariableTunnelBuild(from data.Hash, m i2np.Message) {
+	vtb, err := i2np.ParseVariableTunnelBuildMessage(m.Payload)
+	if err != nil {
+		r.malformed.Add(1)
+		return
+	}
+	i := build.FindRecord(vtb.Records, r.hash)
+	if i < 0 {
+		r.transit.dropped.Add(1)
+		return
+	}
+	if r.transit.replayed(vtb.Records[i].EphemeralKey(), time.Now()) {
+		r.transit.dropped.Add(1)
+		r.log.Info("replayed tunnel build record dropped", "peer", from)
+		return
+	}
+	req, st, err := r.hopKey.DecryptRecord(vtb.Records[i])
+	if err != nil {
+		r.transit.dropped.Add(1)
+		r.log.Info("tunnel build record refused", "peer", from, "err", err)
+		return
+	}
+	reply, role, ok := r.admit(from, hopRequest{receive: req.ReceiveTunnel, next: req.NextTunnel, nextIdent: req.NextIdent,
+		nextMsgID: req.NextMessageID, flags: req.Flags, requestTime: req.RequestTime, layerKey: req.LayerKey, ivKey: req.IVKey})
+	if !ok {
+		return
+	}
+	if err := st.EncryptReply(i2np.BuildResponse{Reply: reply}, vtb.Records, i); err != nil {
+		r.transit.dropped.Add(1)
+		return
+	}
+	exp := time.Now().Add(60 * time.Second)
+	if role == roleEndpoint {
+		vtbr, err := i2np.NewMessage(req.NextMessageID, exp, i2np.VariableTunnelBuildReplyMessage{Records: vtb.Records})
+		if err == nil {
+			r.sendToTunnel(req.NextIdent, req.NextTunnel, vtbr)
+		}
+		return
+	}
+	fwd, err := i2np.NewMessage(req.NextMessageID, exp, vtb)
 	if err != nil {
 		return
 	}
@@ -244,8 +321,7 @@ func (r *Router) handleTunnelData(from data.Hash, m i2np.Message) {
 		r.malformed.Add(1)
 		return
 	}
-	if t := r.inboundTunnel(td.TunnelID); t != nil {
-		r.handleInboundData(t, &td.Data)
+	if r.pools.HandleTunnelData(td.TunnelID, &td.Data) {
 		return
 	}
 	tt := r.transit.get(td.TunnelID)
@@ -299,7 +375,7 @@ func (r *Router) handleTunnelGateway(from data.Hash, m i2np.Message, depth int) 
 		r.malformed.Add(1)
 		return
 	}
-	if tg.TunnelID == r.tunnels.zeroHop {
+	if tg.TunnelID == r.pools.ZeroHopID() {
 		// Our zero-hop inbound tunnel: the message is for us.
 		if depth < 2 {
 			r.dispatch(from, tg.Message, depth+1)
@@ -330,6 +406,14 @@ func (r *Router) handleTunnelGateway(from data.Hash, m i2np.Message, depth int) 
 		out, err := i2np.NewMessage(randomMessageID(), exp, i2np.TunnelDataMessage{TunnelID: tt.nextID, Data: bodies[i]})
 		if err == nil {
 			(*sender)(r).Send(tt.next, out)
+		}
+	}
+}
+
+func randomTunnelID() data.TunnelID {
+	for {
+		if id := data.TunnelID(randomMessageID()); id != 0 {
+			return id
 		}
 	}
 }

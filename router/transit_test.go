@@ -91,3 +91,52 @@ func TestReplyTagsOpenOnce(t *testing.T) {
 		t.Fatal("a reply tag was used twice")
 	}
 }
+
+// longBuildFor is buildFor with long (VariableTunnelBuild) records.
+func longBuildFor(t *testing.T, r *Router, flags i2np.HopFlags, next data.Hash) i2np.Message {
+	t.Helper()
+	var k [32]byte
+	copy(k[:], r.id.encPriv.PublicKey().Bytes())
+	req, err := build.NewRequest(build.Config{Hops: []build.Hop{{
+		Ident: r.hash, EncryptionKey: k, ReceiveTunnel: randomTunnelID(),
+		NextIdent: next, NextTunnel: randomTunnelID(), Flags: flags,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := i2np.NewMessage(randomMessageID(), time.Now().Add(time.Minute), req.Message())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestTransitLongRecords(t *testing.T) {
+	r := openRouter(t, Config{DataDir: t.TempDir(), NetID: 7, Host: "127.0.0.1", Port: freePort(t)})
+	var next data.Hash
+	next[0] = 1
+	m := longBuildFor(t, r, 0, next)
+	r.dispatch(next, m, 0)
+	if got := r.transit.accepted.Load(); got != 1 || r.transit.count() != 1 {
+		t.Fatalf("accepted %d, %d participating; want 1, 1", got, r.transit.count())
+	}
+	r.dispatch(next, m, 0) // replayed record
+	if r.transit.accepted.Load() != 1 || r.transit.dropped.Load() != 1 {
+		t.Fatalf("replay: accepted %d dropped %d", r.transit.accepted.Load(), r.transit.dropped.Load())
+	}
+	// An outbound endpoint's request is accepted too (its reply goes to
+	// the reply tunnel); one whose next hop is us is refused.
+	r.dispatch(next, longBuildFor(t, r, i2np.HopEndpoint, next), 0)
+	r.dispatch(next, longBuildFor(t, r, 0, r.hash), 0)
+	if r.transit.accepted.Load() != 2 || r.transit.rejected.Load() != 1 {
+		t.Fatalf("accepted %d rejected %d, want 2 and 1", r.transit.accepted.Load(), r.transit.rejected.Load())
+	}
+	bad := m
+	bad.Payload = append([]byte{}, m.Payload...)
+	bad.Payload[100] ^= 0xff
+	r.dispatch(next, bad, 0)
+	r.dispatch(next, i2np.Message{Type: i2np.VariableTunnelBuild, Payload: []byte{9, 1, 2}}, 0)
+	if r.transit.accepted.Load() != 2 {
+		t.Fatal("a bad record was accepted")
+	}
+}

@@ -84,6 +84,9 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 		ReseedURLs: cfg.Router.Reseed.URLs,
 		ReseedFile: cfg.Router.Reseed.File,
 		MinPeers:   minPeers(cfg.Router.MinPeers),
+		Exploratory: router.PoolConfig{Name: "exploratory",
+			Inbound: tunnelSettings(cfg.Router.Exploratory.Inbound), Outbound: tunnelSettings(cfg.Router.Exploratory.Outbound)},
+		LongBuilds: cfg.Router.LongBuilds,
 		Logger:     log,
 	})
 	if err != nil {
@@ -114,6 +117,10 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	second := <-errc
 	log.Info("i2pgo stopped")
 	return errors.Join(first, second)
+}
+
+func tunnelSettings(s configs.TunnelSettings) router.TunnelSettings {
+	return router.TunnelSettings{Length: s.Length, Variance: s.Variance, Quantity: s.Quantity, Backup: s.Backup}
 }
 
 // minPeers maps router.minpeers (0 = none) to router.Config.MinPeers

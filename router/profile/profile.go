@@ -60,10 +60,13 @@ type Stores struct {
 
 // Builds is what a peer did with our tunnel build requests.
 type Builds struct {
-	Requested    Tally     `json:"requested"` // every recorded outcome
-	Accepted     Tally     `json:"accepted"`
-	Rejected     Tally     `json:"rejected"`
-	TimedOut     Tally     `json:"timed_out"`
+	Requested Tally `json:"requested"` // every recorded outcome
+	Accepted  Tally `json:"accepted"`
+	Rejected  Tally `json:"rejected"`
+	TimedOut  Tally `json:"timed_out"`
+	// TestFailed counts our tunnels through the peer that were built but
+	// failed their tunnel tests (the peer, or another hop, drops traffic).
+	TestFailed   Tally     `json:"test_failed"`
 	LastAccepted time.Time `json:"last_accepted,omitzero"`
 	LastRejected time.Time `json:"last_rejected,omitzero"`
 	LastTimedOut time.Time `json:"last_timed_out,omitzero"`
@@ -128,7 +131,7 @@ func (p *Profile) tallies() []*Tally {
 	return []*Tally{
 		&p.Lookup.Sent, &p.Lookup.Answered, &p.Lookup.Failed,
 		&p.Store.Sent, &p.Store.Confirmed,
-		&p.Build.Requested, &p.Build.Accepted, &p.Build.Rejected, &p.Build.TimedOut,
+		&p.Build.Requested, &p.Build.Accepted, &p.Build.Rejected, &p.Build.TimedOut, &p.Build.TestFailed,
 	}
 }
 
@@ -203,6 +206,15 @@ func (p *Profile) recordBuild(now time.Time, r BuildResult) {
 	}
 }
 
+func (p *Profile) recordTunnelTest(now time.Time, ok bool) {
+	if ok {
+		p.heard(now)
+		return
+	}
+	p.Build.TestFailed.add()
+	p.LastFailure = now
+}
+
 // storesUnconfirmed is the recent number of stores never confirmed.
 func (p *Profile) storesUnconfirmed() float64 {
 	return max(p.Store.Sent.Recent-p.Store.Confirmed.Recent, 0)
@@ -214,7 +226,8 @@ func (p *Profile) storesUnconfirmed() float64 {
 func (p Profile) Score() float64 {
 	good := p.Lookup.Answered.Recent + p.Store.Confirmed.Recent + p.Build.Accepted.Recent
 	bad := p.Lookup.Failed.Recent + p.storesUnconfirmed() +
-		2*p.Build.TimedOut.Recent + 0.5*p.Build.Rejected.Recent
+		2*p.Build.TimedOut.Recent + 0.5*p.Build.Rejected.Recent +
+		p.Build.TestFailed.Recent
 	reliability := (good + 1) / (good + bad + 2)
 
 	speed := 1.0

@@ -100,6 +100,13 @@ func (s *Store) RecordTunnelBuild(h data.Hash, r BuildResult) {
 	s.record(h, func(p *Profile, now time.Time) { p.recordBuild(now, r) })
 }
 
+// RecordTunnelTest records a test of a tunnel through hop h: ok when it
+// passed; a failure counts against every hop of the tunnel, as Java's
+// TestJob does, since the test cannot tell which hop dropped it.
+func (s *Store) RecordTunnelTest(h data.Hash, ok bool) {
+	s.record(h, func(p *Profile, now time.Time) { p.recordTunnelTest(now, ok) })
+}
+
 // record applies fn to h's profile (created if need be) after decaying it
 // to now. The zero hash is ignored.
 func (s *Store) record(h data.Hash, fn func(*Profile, time.Time)) {
