@@ -184,6 +184,9 @@ type options struct {
 	seed      string // reseed file; default the net's seed.zip
 	floodfill bool
 	minPeers  int // router.minpeers; 0 here means the default (8); -1 means 0
+	// routerYAML is more YAML for the router section, each line indented
+	// by two spaces.
+	routerYAML string
 }
 
 // startNode writes a config into dir (kept across restarts) and starts
@@ -211,14 +214,14 @@ router:
   port: %d
   floodfill: %v
   minpeers: %d
-  reseed:
+%s  reseed:
     urls: []
     file: %s
 console:
   listen: %s
 log:
   level: info
-`, filepath.Join(dir, "data"), ntcpPort, o.floodfill, minPeers, o.seed, consoleAddr)
+`, filepath.Join(dir, "data"), ntcpPort, o.floodfill, minPeers, o.routerYAML, o.seed, consoleAddr)
 	cfgPath := filepath.Join(dir, "i2pgo.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

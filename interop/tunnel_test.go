@@ -131,3 +131,49 @@ func TestTunnels(t *testing.T) {
 		t.Errorf("our build success %.0f%% is below the i2pd routers' mean %d%%", ours, sum/cnt)
 	}
 }
+
+// TestLongBuildsAndPoolSettings: with router.longbuilds the exploratory
+// pool is built with long ECIES records (VariableTunnelBuild) through
+// i2pd hops, with the tunnel length of router.exploratory (3 hops
+// inbound, 1 outbound), and its tunnels pass their tests.
+func TestLongBuildsAndPoolSettings(t *testing.T) {
+	start := time.Now()
+	n := startNodeWith(t, t.TempDir(), freePort(t), options{routerYAML: `  longbuilds: true
+  exploratory:
+    inbound:
+      length: 3
+    outbound:
+      length: 1
+      quantity: 3
+`})
+	type tunnelInfo struct {
+		Direction string   `json:"direction"`
+		Pool      string   `json:"pool"`
+		Hops      []string `json:"hops"`
+		State     string   `json:"state"`
+	}
+	var list []tunnelInfo
+	waitFor(t, 3*time.Minute, "2 inbound tunnels of 3 hops and 3 outbound of 1, tested", func() (bool, string) {
+		if err := n.getJSON("/api/router/tunnels", &list); err != nil {
+			return false, err.Error()
+		}
+		in, out := 0, 0
+		for _, ti := range list {
+			if ti.Pool != "exploratory" || ti.State != "tested" {
+				continue
+			}
+			switch {
+			case ti.Direction == "inbound" && len(ti.Hops) == 3:
+				in++
+			case ti.Direction == "outbound" && len(ti.Hops) == 1:
+				out++
+			}
+		}
+		return in >= 2 && out >= 3, fmt.Sprintf("%+v", list)
+	})
+	long := strings.Count(n.logString(), `msg="tunnel built" component=tunnels pool=exploratory`)
+	if !strings.Contains(n.logString(), "long=true") || strings.Contains(n.logString(), "long=false") {
+		t.Fatalf("tunnels not built with long records only; log:\n%s", n.logString())
+	}
+	t.Logf("%d tunnels built with long records and tested %v after start", long, time.Since(start).Round(time.Millisecond))
+}
