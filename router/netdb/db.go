@@ -775,6 +775,70 @@ func (db *DB) Publish(ctx context.Context) (data.Hash, error) {
 	return data.Hash{}, errors.New("netdb: no floodfill confirmed our RouterInfo")
 }
 
+// PublishLeaseSet stores a LeaseSet of one of our destinations at the
+// floodfills closest to its routing key, one at a time, through route
+// (our tunnels: the store leaves by an outbound tunnel, the
+// DeliveryStatus comes back to route's reply tunnel), until one confirms
+// it (how-network-database.html, "LeaseSet publishing"). The entry is
+// also kept in our own store. It returns the floodfill that confirmed.
+func (db *DB) PublishLeaseSet(ctx context.Context, e data.Entry, route Route) (data.Hash, error) {
+	if route.Send == nil || route.ReplyGateway.IsZero() {
+		return data.Hash{}, errors.New("netdb: PublishLeaseSet needs a route with a reply tunnel")
+	}
+	key := e.Hash()
+	db.ls.put(e)
+	rk := kad.RoutingKey(key, db.now())
+	tried := map[data.Hash]bool{}
+	for attempt := 0; attempt < 3; attempt++ {
+		ffs := kad.Closest(rk, db.floodfillHashes(), 1, func(h data.Hash) bool { return tried[h] || h == db.self() })
+		if len(ffs) == 0 {
+			break
+		}
+		ff := ffs[0]
+		tried[ff] = true
+		var tok [4]byte
+		rand.Read(tok[:])
+		token := binary.BigEndian.Uint32(tok[:]) | 1
+		ds := i2np.DatabaseStoreMessage{Key: key, StoreType: e.StoreType(), ReplyToken: token,
+			ReplyGateway: route.ReplyGateway, ReplyTunnel: route.ReplyTunnel, Data: e.Bytes()}
+		p, err := ds.AppendBinary(nil)
+		if err != nil {
+			return data.Hash{}, err
+		}
+		ack := make(chan struct{})
+		db.mu.Lock()
+		db.acks[i2np.MessageID(token)] = ack
+		db.mu.Unlock()
+		err = route.Send(ff, db.newMessage(i2np.DatabaseStore, p))
+		if err == nil {
+			t := time.NewTimer(2 * db.cfg.LookupTimeout)
+			select {
+			case <-ack:
+				t.Stop()
+				if db.cfg.Profiles != nil {
+					db.cfg.Profiles.RecordStore(ff, true)
+				}
+				db.log.Info("LeaseSet published", "dest", key, "floodfill", ff)
+				return ff, nil
+			case <-t.C:
+				if db.cfg.Profiles != nil {
+					db.cfg.Profiles.RecordStore(ff, false)
+				}
+			case <-ctx.Done():
+				t.Stop()
+				err = ctx.Err()
+			}
+		}
+		db.mu.Lock()
+		delete(db.acks, i2np.MessageID(token))
+		db.mu.Unlock()
+		if ctx.Err() != nil {
+			return data.Hash{}, ctx.Err()
+		}
+	}
+	return data.Hash{}, fmt.Errorf("netdb: no floodfill confirmed the LeaseSet of %s", key)
+}
+
 // RepublishSoon asks Run to publish our RouterInfo now (it changed).
 func (db *DB) RepublishSoon() {
 	select {

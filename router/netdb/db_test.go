@@ -1042,3 +1042,45 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+func TestPublishLeaseSet(t *testing.T) {
+	n, us, ffs := publishNet(t, 4, nodeOpts{})
+	td := newLeaseSet(t, lsOpts{})
+	order := byCloseness(td.ls.Hash(), hashes(ffs))
+	var viaRoute int
+	route := netdb.Route{
+		ReplyGateway: us.hash(), // tunnel 0: the DeliveryStatus comes straight back
+		Send: func(to data.Hash, m i2np.Message) error {
+			viaRoute++
+			return memSender{n: n, from: us.hash()}.Send(to, m)
+		},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
+	defer cancel()
+	got, err := us.db.PublishLeaseSet(ctx, td.ls, route)
+	if err != nil {
+		t.Fatalf("PublishLeaseSet: %v", err)
+	}
+	if got != order[0] || viaRoute != 1 {
+		t.Errorf("confirmed by %v after %d sends, want the closest floodfill %v after 1", got, viaRoute, order[0])
+	}
+	stores := n.sent(func(s sentMsg) bool { return s.from == us.hash() && s.m.Type == i2np.DatabaseStore })
+	ds := parseStore(t, stores[0].m)
+	if ds.Key != td.ls.Hash() || ds.StoreType != data.StoreLeaseSet2 || ds.ReplyToken == 0 || ds.ReplyGateway != us.hash() {
+		t.Errorf("store %+v", ds)
+	}
+	if us.db.LeaseSet(td.ls.Hash()) == nil {
+		t.Error("our own LeaseSet is not in our store")
+	}
+	n.waitUntil(t, "every floodfill has the LeaseSet", func() bool {
+		for _, f := range ffs {
+			if f.db.LeaseSet(td.ls.Hash()) == nil {
+				return false
+			}
+		}
+		return true
+	})
+	if _, err := us.db.PublishLeaseSet(ctx, td.ls, netdb.Route{}); err == nil {
+		t.Error("PublishLeaseSet without a route succeeded")
+	}
+}
