@@ -10,6 +10,8 @@
 //   - Signers: Ed25519 (type 7), RedDSA (type 11, with blinding for
 //     encrypted LeaseSets) and ECDSA (types 1-3).
 //   - X25519 key pairs and Diffie-Hellman (X25519, rejecting low-order points).
+//   - ElGamal-2048 encryption of one 222-byte block (cryptography.rst,
+//     "ElGamal"), for ElGamal/AES+SessionTags garlic (elgamal.go).
 //   - SipHash-2-4 for NTCP2 length obfuscation.
 //
 // ChaCha20-Poly1305, AES-256-CBC, HKDF and Elligator2 are not in this

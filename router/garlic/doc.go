@@ -91,6 +91,17 @@
 // WrapReply builds it like i2pd's WrapECIESX25519Message: one local Garlic
 // Clove block and a Padding block, no DateTime.
 //
+// # ElGamal/AES+SessionTags
+//
+// For destinations whose LeaseSet offers only an ElGamal key, elgamal.go
+// has the New Session and Existing Session messages of how-elgamal-aes.html
+// (April 2020, 0.9.46) with their AES block codec, and ElGamalSessions,
+// the session key manager of one destination (outbound sessions whose tags
+// are used once confirmed by a DeliveryStatus; inbound tags, each usable
+// once, bounded in number). legacy.go is the codec of the legacy Garlic
+// structure they carry (i2np.rst "Garlic" and "GarlicClove": cloves with
+// 16-byte I2NP headers, clove IDs, expirations and certificates).
+//
 // The Garlic I2NP message around both kinds (a 4-byte length and the
 // encrypted data) is i2np.GarlicMessage; this package builds its payload
 // with that type and does not duplicate its parser.
