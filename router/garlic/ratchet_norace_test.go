@@ -1,0 +1,5 @@
+//go:build !race
+
+package garlic
+
+const raceEnabled = false
