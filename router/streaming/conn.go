@@ -39,6 +39,24 @@ const (
 
 var encodePool = sync.Pool{New: func() any { b := make([]byte, 0, encodeCap); return &b }}
 
+// outPool recycles outPackets with their payload buffers. An outPacket
+// goes back when it is acknowledged: its payload is only ever read under
+// the Conn's mutex, while encoding.
+var outPool = sync.Pool{New: func() any { return new(outPacket) }}
+
+func newOutPacket(seq uint32, flags Flags, payload []byte) *outPacket {
+	op := outPool.Get().(*outPacket)
+	*op = outPacket{seq: seq, flags: flags, payload: append(op.payload[:0], payload...)}
+	return op
+}
+
+func freeOutPacket(op *outPacket) {
+	if cap(op.payload) > encodeCap {
+		op.payload = nil
+	}
+	outPool.Put(op)
+}
+
 // outPacket is a sequenced packet we sent and the peer has not yet
 // acknowledged.
 type outPacket struct {
@@ -340,16 +358,16 @@ func (c *Conn) flushLocked(now time.Time, out []*[]byte) []*[]byte {
 		switch {
 		case len(c.sendBuf) > c.sendOff:
 			n := min(len(c.sendBuf)-c.sendOff, c.mss)
-			op = &outPacket{seq: c.nextSeq, payload: slices.Clone(c.sendBuf[c.sendOff : c.sendOff+n])}
+			op = newOutPacket(c.nextSeq, 0, c.sendBuf[c.sendOff:c.sendOff+n])
 			c.sendOff += n
 			if c.sendOff == len(c.sendBuf) {
 				c.sendBuf, c.sendOff = c.sendBuf[:0], 0
 			}
 		case c.writeClosed && !c.closeQueued:
-			op = &outPacket{seq: c.nextSeq, flags: FlagClose}
+			op = newOutPacket(c.nextSeq, FlagClose, nil)
 			c.closeQueued = true
 		case c.keepAlive && !c.writeClosed:
-			op = &outPacket{seq: c.nextSeq}
+			op = newOutPacket(c.nextSeq, 0, nil)
 		default:
 			return out
 		}
@@ -525,6 +543,7 @@ func (c *Conn) processAckLocked(p *Packet, now time.Time, out []*[]byte) []*[]by
 				} else {
 					c.cwnd += 1 / c.cwnd
 				}
+				freeOutPacket(op)
 				continue
 			}
 			if ack >= op.mark {
@@ -566,8 +585,9 @@ func (c *Conn) processAckLocked(p *Packet, now time.Time, out []*[]byte) []*[]by
 
 // handle processes one packet addressed to this connection.
 func (c *Conn) handle(p *Packet, raw []byte) {
+	var arr [8]*[]byte
 	c.mu.Lock()
-	out := c.handleLocked(p, raw, time.Now())
+	out := c.handleLocked(p, raw, time.Now(), arr[:0])
 	c.mu.Unlock()
 	c.transmit(out)
 }
@@ -580,7 +600,7 @@ func (c *Conn) verifyLocked(p *Packet, raw []byte) bool {
 	return true
 }
 
-func (c *Conn) handleLocked(p *Packet, raw []byte, now time.Time) []*[]byte {
+func (c *Conn) handleLocked(p *Packet, raw []byte, now time.Time, out []*[]byte) []*[]byte {
 	if c.state == stateDone || c.state == stateInit {
 		return nil
 	}
@@ -626,7 +646,7 @@ func (c *Conn) handleLocked(p *Packet, raw []byte, now time.Time) []*[]byte {
 		// A resent SYN or SYN reply: already taken, acknowledge again
 		// without paying for its signature.
 		if !p.Flags.Has(FlagNoAck) {
-			out := c.processAckLocked(p, now, nil)
+			out = c.processAckLocked(p, now, out)
 			if c.state == stateOpen {
 				c.ackNow = true
 				out = c.maybeAckLocked(now, out)
@@ -634,13 +654,12 @@ func (c *Conn) handleLocked(p *Packet, raw []byte, now time.Time) []*[]byte {
 			return out
 		}
 		c.ackNow = true
-		return c.maybeAckLocked(now, nil)
+		return c.maybeAckLocked(now, out)
 	} else if p.Flags.Has(FlagClose) && !c.verifyLocked(p, raw) {
 		return nil
 	}
 	c.lastRecv = now
 
-	var out []*[]byte
 	if !p.Flags.Has(FlagNoAck) {
 		out = c.processAckLocked(p, now, out)
 		if c.state == stateDone {
@@ -775,6 +794,9 @@ func (c *Conn) endLocked(err error) {
 		if t != nil {
 			t.Stop()
 		}
+	}
+	for _, op := range c.inflight {
+		freeOutPacket(op)
 	}
 	c.inflight, c.flightBytes = nil, 0
 	c.sendBuf, c.sendOff = nil, 0
@@ -972,7 +994,8 @@ func (c *Conn) Write(b []byte) (int, error) {
 			c.sendBuf = append(c.sendBuf, b[:k]...)
 			n += k
 			b = b[k:]
-			out := c.flushLocked(time.Now(), nil)
+			var arr [8]*[]byte
+			out := c.flushLocked(time.Now(), arr[:0])
 			c.mu.Unlock()
 			c.transmit(out)
 			continue

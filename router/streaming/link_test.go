@@ -93,7 +93,8 @@ func (p *pipe) start() {
 
 func (p *pipe) run() {
 	defer p.wg.Done()
-	var held *frame
+	var held frame
+	holding := false
 	var flush <-chan time.Time
 	for {
 		select {
@@ -101,7 +102,7 @@ func (p *pipe) run() {
 			return
 		case <-flush:
 			p.deliver(held)
-			held, flush = nil, nil
+			holding, flush = false, nil
 			continue
 		case f := <-p.q:
 			if d := time.Until(f.due); d > 0 {
@@ -113,26 +114,26 @@ func (p *pipe) run() {
 					return
 				}
 			}
-			if held == nil && p.cfg.reorder > 0 {
+			if !holding {
 				p.mu.Lock()
-				hold := p.rng.Float64() < p.cfg.reorder
+				hold := p.cfg.reorder > 0 && p.rng.Float64() < p.cfg.reorder
 				p.mu.Unlock()
 				if hold {
-					held = &f
+					held, holding = f, true
 					flush = time.After(5 * time.Millisecond)
 					continue
 				}
 			}
-			p.deliver(&f)
-			if held != nil {
+			p.deliver(f)
+			if holding {
 				p.deliver(held)
-				held, flush = nil, nil
+				holding, flush = false, nil
 			}
 		}
 	}
 }
 
-func (p *pipe) deliver(f *frame) {
+func (p *pipe) deliver(f frame) {
 	p.mu.Lock()
 	p.delivered++
 	p.mu.Unlock()

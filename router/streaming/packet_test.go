@@ -304,7 +304,7 @@ func TestParseErrors(t *testing.T) {
 		{"signature flag, no bytes", mustHex(t, "00000000 00000000 00000000 00000000 00 00 0008 0000"), ErrShort},
 		{"bad from", mustHex(t, "00000000 00000000 00000000 00000000 00 00 0020 0003 010203"), ErrMalformed},
 		{"offline without from", mustHex(t, "00000000 00000000 00000000 00000000 00 00 0800 0000"), ErrMalformed},
-		{"signature too short for from", syn[:len(syn)-1:len(syn)-1], ErrShort},
+		{"signature too short for from", syn[: len(syn)-1 : len(syn)-1], ErrShort},
 	} {
 		if tc.name == "signature too short for from" {
 			// Shorten the option size too, so that the signature is
