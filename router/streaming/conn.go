@@ -759,7 +759,9 @@ func (c *Conn) deliverLocked(payload []byte, closing, copyIt bool) {
 
 // checkFinishedLocked ends a connection whose both halves are closed.
 func (c *Conn) checkFinishedLocked() {
-	if c.state == stateOpen && c.closeAcked && c.remoteClosed {
+	// closeAcked alone is not enough: an ACK through our CLOSE may still
+	// NACK data before it.
+	if c.state == stateOpen && c.closeAcked && len(c.inflight) == 0 && c.remoteClosed {
 		c.endLocked(nil)
 	}
 }

@@ -19,15 +19,29 @@ import (
 // wait lets bubble time pass.
 func wait(d time.Duration) { <-time.After(d) }
 
-// checkNoGoroutines fails if goroutines started after base are still
-// running once the bubble settles.
+// checkNoGoroutines fails if goroutines of the bubble other than the test's
+// own are still alive once the bubble settles. runtime.NumGoroutine also
+// counts goroutines outside the bubble, which come and go, so the stacks
+// decide.
 func checkNoGoroutines(t *testing.T, base int) {
 	t.Helper()
 	synctest.Wait()
-	if n := runtime.NumGoroutine(); n > base {
-		buf := make([]byte, 1<<16)
-		buf = buf[:runtime.Stack(buf, true)]
-		t.Errorf("%d goroutines left, want %d:\n%s", n, base, buf)
+	if runtime.NumGoroutine() <= base {
+		return
+	}
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	var leaked []string
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		header, _, _ := strings.Cut(g, "\n")
+		if !strings.Contains(header, "synctest bubble") || strings.Contains(g, "checkNoGoroutines") ||
+			strings.Contains(g, "testingSynctestTest") || strings.Contains(g, "internal/synctest.Run") {
+			continue
+		}
+		leaked = append(leaked, g)
+	}
+	if len(leaked) > 0 {
+		t.Errorf("%d goroutines left in the bubble:\n%s", len(leaked), strings.Join(leaked, "\n\n"))
 	}
 }
 

@@ -157,3 +157,35 @@ func TestBidirectionalHeavyLoss(t *testing.T) {
 		s.Close()
 	})
 }
+
+// Regression: the peer's ACK through our CLOSE may NACK data sent before
+// it; the connection must not end until that data is acknowledged.
+func TestCloseOvertakesData(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lc := linkConfig{latency: 20 * time.Millisecond}
+		n := newTestNet(t, Config{}, Config{}, lc, lc)
+		defer n.close()
+		c, s := dialAccept(t, n)
+		s.CloseWrite()
+		if b, err := io.ReadAll(c); err != nil || len(b) != 0 {
+			t.Fatalf("ReadAll %q %v", b, err)
+		}
+		dropped := 0 // the first send and the fast retransmit
+		n.ab.update(func(lc *linkConfig) {
+			lc.drop = func(p *Packet) bool {
+				if p.SequenceNum == 2 && len(p.Payload) > 0 && dropped < 2 {
+					dropped++
+					return true
+				}
+				return false
+			}
+		})
+		src := bytes.Repeat([]byte("0123456789"), 500) // three packets
+		c.Write(src)
+		c.Close()
+		got, err := io.ReadAll(s)
+		if err != nil || !bytes.Equal(got, src) || dropped != 2 {
+			t.Fatalf("read %d of %d bytes, %v (dropped %v)", len(got), len(src), err, dropped)
+		}
+	})
+}
