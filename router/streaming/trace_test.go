@@ -18,18 +18,3 @@ func (m *Manager) dump() string {
 	}
 	return s
 }
-
-func tracePipes(n *testNet) {
-	n.ab.update(func(lc *linkConfig) {
-		lc.drop = func(p *Packet) bool {
-			fmt.Printf("a->b s=%d r=%d seq=%d ack=%d nacks=%v flags=%#x len=%d\n", p.SendStreamID, p.ReceiveStreamID, p.SequenceNum, p.AckThrough, p.NACKs, p.Flags, len(p.Payload))
-			return false
-		}
-	})
-	n.ba.update(func(lc *linkConfig) {
-		lc.drop = func(p *Packet) bool {
-			fmt.Printf("b->a s=%d r=%d seq=%d ack=%d nacks=%v flags=%#x len=%d\n", p.SendStreamID, p.ReceiveStreamID, p.SequenceNum, p.AckThrough, p.NACKs, p.Flags, len(p.Payload))
-			return false
-		}
-	})
-}
