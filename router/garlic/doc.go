@@ -6,8 +6,9 @@
 // Instructions"), garlic messages to ECIES routers (ecies-routers.rst,
 // accurate for 0.9.65: Noise_N_25519_ChaChaPoly_SHA256), and the tag-keyed
 // single messages with which a floodfill answers an encrypted lookup
-// (i2np.rst, "Reply Encryption", ECIES to ElG and ECIES to ECIES). The
-// ratchet sessions and tag sets of ECIES destinations come later.
+// (i2np.rst, "Reply Encryption", ECIES to ElG and ECIES to ECIES), and
+// the ratchet sessions and tag sets of ECIES destinations (Ratchet; ecies.rst
+// "lastupdated 2025-06").
 //
 // # Payload blocks
 //
@@ -105,6 +106,107 @@
 // The Garlic I2NP message around both kinds (a 4-byte length and the
 // encrypted data) is i2np.GarlicMessage; this package builds its payload
 // with that type and does not duplicate its parser.
+//
+// # Ratchet sessions
+//
+// ECIES-X25519-AEAD-Ratchet sessions between destinations (ecies.rst,
+// "lastupdated 2025-06", with the parameters of its "Implementation
+// Considerations"), byte-compatible with i2pd 2.45.1
+// (libi2pd/ECIESX25519AEADRatchetSession.cpp, Garlic.cpp) and Java I2P
+// (router/crypto/ratchet).
+//
+// # Ratchet messages
+//
+// Ratchet.Encrypt returns, and Ratchet.Decrypt takes, the data of a Garlic
+// I2NP message: what follows its 4-byte length (i2np.GarlicMessage.Data),
+// which is what i2pd writes after that length in WrapSingleMessage. There
+// are three kinds, told apart by the receiver's tag table:
+//
+//	New Session (NS), 96 + payload bytes; the first message to a peer:
+//	+----+----+----+----+----+----+----+----+
+//	| ephemeral key, Elligator2 (32)        |
+//	+----+----+----+----+----+----+----+----+
+//	| static key or 32 zeros, encrypted (32)|
+//	| MAC (16)                              |
+//	+----+----+----+----+----+----+----+----+
+//	| payload, encrypted ... | MAC (16)     |
+//	+----+----+----+----+----+----+----+----+
+//
+//	New Session Reply (NSR), 72 + payload bytes; the answer to an NS:
+//	| tag (8) | ephemeral key, Elligator2 (32) | MAC of nothing (16) |
+//	| payload, encrypted ... | MAC (16) |
+//
+//	Existing Session (ES), 24 + payload bytes:
+//	| tag (8) | payload, encrypted ... | MAC (16) |
+//
+// The NS key derivation is Noise IK with the protocol name
+// "Noise_IKelg2+hs2_25519_ChaChaPoly_SHA256" and an empty prologue:
+//
+//	h = SHA256(name); ck = h; h = SHA256(h); h = SHA256(h || bpk)
+//	h = SHA256(h || aepk); ck, k = HKDF(ck, DH(aesk, bpk))      // e, es
+//	static section = ENCRYPT(k, 0, apk or zeros, h); h = SHA256(h || it)
+//	bound:   ck, k = HKDF(ck, DH(ask, bpk)); payload = ENCRYPT(k, 0, p, h)
+//	         h = SHA256(h || payload)                           // ss
+//	unbound: payload = ENCRYPT(k, 1, p, h)
+//
+// An NSR continues from the NS's h and ck. Its tags come from the tag set
+// DH_INITIALIZE(ck, HKDF(ck, "", "SessionReplyTags")):
+//
+//	h = SHA256(h || tag); h = SHA256(h || bepk)
+//	ck = HKDF(ck, DH(besk, aepk)); ck, k = HKDF(ck, DH(besk, apk)) // ee, se
+//	MAC = ENCRYPT(k, 0, "", h); h = SHA256(h || MAC)
+//	k_ab, k_ba = HKDF(ck, "")                                   // Split
+//	payload = ENCRYPT(HKDF(k_ba, "", "AttachPayloadKDF"), 0, p, h)
+//
+// Alice then sends ES on DH_INITIALIZE(ck, k_ab), tag set 0, and Bob on
+// DH_INITIALIZE(ck, k_ba). An ES with tag index n is ENCRYPT(key_n, n, p,
+// tag). After a NextKey exchange a direction moves to tag set
+// DH_INITIALIZE(previous next root key, HKDF(DH, "", "XDHRatchetTagSet")),
+// numbered 1 + sender key ID + receiver key ID (ecies.rst, "DH Ratchet
+// Message Flow"); a receiver keeps the old one for PrevTagSetTimeout.
+//
+// Payloads are the blocks of block.go. An NS starts with a DateTime block,
+// which Decrypt checks against MaxSkewPast and MaxSkewFuture. NS and NSR
+// carry no NextKey, ACK, ACK Request, Termination or Message Numbers
+// blocks: Encrypt leaves out any the caller gives, and Decrypt ignores
+// them. Every payload ends with a Padding block of 0 to 15 bytes, so that
+// none is empty (Java drops empty ES and NSR payloads).
+//
+// # Ratchet session rules
+//
+// A Ratchet keeps, per peer static key, up to MaxSessionsPerPeer sessions,
+// each one handshake with its pair of tag set chains:
+//
+//	Alice:  (Encrypt) NS sent --NSR--> established
+//	Bob:    (Decrypt) NS received --(Encrypt) NSR--> NSR sent --ES--> established
+//
+// Encrypt answers the newest NS received with an NSR (a fresh ephemeral
+// key each time, as the spec requires; i2pd reuses the first), uses the
+// established session's ES otherwise, and starts a new NS when there is
+// none or it has been idle for SendTimeout. Each NSR sent gets its own first
+// ES tag set, since each has its own Split; Alice's first ES on one of them
+// establishes that one and the others are dropped. An NSR to an NS of ours
+// establishes it unless another session already is; NSRs that come later
+// are decrypted but change nothing. An NS from a peer whose session was
+// established less than RestartAfter ago is decrypted but starts nothing:
+// it is a retransmission of one the peer no longer waits on.
+//
+// Decrypt handles NextKey, ACK Request and Termination blocks itself and
+// returns all the blocks. A request is answered in the next ES to that
+// peer; Pending reports when one is owed (an NSR, the first ES after an
+// NSR, ACKs, a reverse NextKey), for the caller to send an empty message
+// after a short delay (ecies.rst, "Ratchet-layer Responses").
+//
+// # Ratchet limits
+//
+// Memory is bounded by MaxPeers (the least recently active peer without an
+// established session goes first), MaxSessionsPerPeer, MaxRepliesPerSession,
+// MaxTags over all receiving tag sets (past it, tag sets stop looking
+// ahead), MaxReplayKeys, and at most 4 receiving ES tag sets per session.
+// The look-ahead follows the spec's recommendation: 12 NSR tags; ES tag set
+// 0 from TagWindowMin, growing by N/4 to TagWindowMax; later tag sets
+// TagWindowMax. Tags more than TagWindowMax behind the newest received are
+// dropped (i2pd keeps 320, the spec suggests half the window).
 //
 // # Conventions
 //

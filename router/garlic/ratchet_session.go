@@ -50,9 +50,9 @@ type session struct {
 	// createdSeq and establishedSeq order these events within the Ratchet
 	// (times may be equal).
 	createdSeq, establishedSeq uint64
-	lastRecv    time.Time
-	lastSend    time.Time
-	terminated  bool
+	lastRecv                   time.Time
+	lastSend                   time.Time
+	terminated                 bool
 	// superseded marks an NS of ours answered after another session was
 	// established: its NSRs are decrypted, nothing more.
 	superseded bool
