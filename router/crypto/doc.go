@@ -13,9 +13,10 @@
 //   - ElGamal-2048 encryption of one 222-byte block (cryptography.rst,
 //     "ElGamal"), for ElGamal/AES+SessionTags garlic (elgamal.go).
 //   - SipHash-2-4 for NTCP2 length obfuscation.
+//   - Elligator2 for X25519 keys as i2pd and Java encode them (ecies.rst
+//     "2a) Elligator2"), for ECIES-X25519-AEAD-Ratchet (elligator2.go).
 //
-// ChaCha20-Poly1305, AES-256-CBC, HKDF and Elligator2 are not in this
-// package yet.
+// ChaCha20-Poly1305, AES-256-CBC and HKDF are not in this package yet.
 //
 // # Wire formats and checks
 //
