@@ -1,6 +1,8 @@
 package garlic
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
 
 	"github.com/i2pgo/i2pgo/router/crypto/noise"
@@ -38,8 +40,15 @@ const (
 // and i2pd's i2p::crypto::HKDF. An empty ikm is the spec's ZEROLEN.
 func kdf(salt *[32]byte, ikm []byte, info string) (o1, o2 [32]byte) {
 	prk := noise.HMAC(salt[:], ikm)
-	o1 = noise.HMAC(prk[:], []byte(info), []byte{1})
-	o2 = noise.HMAC(prk[:], o1[:], []byte(info), []byte{2})
+	m := hmac.New(sha256.New, prk[:])
+	m.Write([]byte(info))
+	m.Write([]byte{1})
+	m.Sum(o1[:0])
+	m.Reset()
+	m.Write(o1[:])
+	m.Write([]byte(info))
+	m.Write([]byte{2})
+	m.Sum(o2[:0])
 	return o1, o2
 }
 
