@@ -348,6 +348,7 @@ func (r *Ratchet) Expire(now time.Time) {
 			if s.nsrIn != nil && now.Sub(s.created) > r.cfg.NSRTimeout {
 				r.tags.drop(s.nsrIn)
 				s.nsrIn = nil
+				s.ns = nsResult{} // no more NSRs: forget the handshake keys
 			}
 			s.recv = slices.DeleteFunc(s.recv, func(ts *inTagSet) bool {
 				if ts.expires != 0 && ns > ts.expires {
