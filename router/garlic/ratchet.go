@@ -22,9 +22,6 @@ var (
 	ErrReplay = errors.New("garlic: replayed message")
 	// ErrStale means an NS's DateTime is outside the allowed clock skew.
 	ErrStale = errors.New("garlic: message time out of range")
-	// ErrUnknown means a message matches no tag and is too short for an
-	// NS.
-	ErrUnknown = errors.New("garlic: no session for message")
 	// ErrBusy means a limit refused the message: the NS replay filter or
 	// the one-time tag table is full.
 	ErrBusy = errors.New("garlic: ratchet limits reached")

@@ -23,7 +23,8 @@ import (
 //
 // It fails with ErrShort for a message too short for its kind, ErrReplay
 // for a tag already used or an NS ephemeral key seen in the replay window,
-// ErrUnknown for a short message with an unknown tag, ErrAuth when the
+// ErrUnknownTag (elgamal.go) for a message with an unknown tag too short
+// for an NS, ErrAuth when the
 // AEAD does not verify (including NS trial decryption of anything else),
 // ErrMalformed for an NS key that is no Elligator2 representative,
 // ErrNoDateTime and ErrStale for an NS without a current DateTime, ErrBusy
@@ -283,7 +284,7 @@ func btoi(b bool) int {
 func (r *Ratchet) decryptNS(msg []byte, now time.Time) ([]Block, [KeyLen]byte, error) {
 	var zero [KeyLen]byte
 	if len(msg) < minNS {
-		return nil, zero, fmt.Errorf("%w: %d bytes with an unknown tag", ErrUnknown, len(msg))
+		return nil, zero, fmt.Errorf("%w: %d bytes, too short for an NS", ErrUnknownTag, len(msg))
 	}
 	var repr [KeyLen]byte
 	copy(repr[:], msg)
