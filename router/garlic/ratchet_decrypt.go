@@ -24,8 +24,8 @@ import (
 // It fails with ErrShort for a message too short for its kind, ErrReplay
 // for a tag already used or an NS ephemeral key seen in the replay window,
 // ErrUnknownTag (elgamal.go) for a message with an unknown tag too short
-// for an NS, ErrAuth when the
-// AEAD does not verify (including NS trial decryption of anything else),
+// for an NS, ErrAuth when the AEAD does not verify (including NS trial
+// decryption of anything else),
 // ErrMalformed for an NS key that is no Elligator2 representative,
 // ErrNoDateTime and ErrStale for an NS without a current DateTime, ErrBusy
 // when the replay filter is full, and the errors of ParseBlocks. Nothing in
