@@ -28,6 +28,30 @@ type File struct {
 	Router  Router  `yaml:"router"`
 	Console Console `yaml:"console"`
 	Log     Log     `yaml:"log"`
+	// Tunnels are the I2PTunnel tunnels.
+	Tunnels []Tunnel `yaml:"tunnels"`
+}
+
+// Tunnel is one entry of the "tunnels" list (a public contract). Keys an
+// entry leaves out take the defaults of setDefaults.
+type Tunnel struct {
+	Name        string         `yaml:"name"`
+	Type        string         `yaml:"type"`        // client or server
+	Listen      string         `yaml:"listen"`      // client: local host:port
+	Destination string         `yaml:"destination"` // client: b32 or base64, optional :port
+	Target      string         `yaml:"target"`      // server: local host:port
+	Keys        string         `yaml:"keys"`        // keys file in datadir; empty: transient
+	Inbound     TunnelSettings `yaml:"inbound"`
+	Outbound    TunnelSettings `yaml:"outbound"`
+	Enabled     bool           `yaml:"enabled"`
+}
+
+// setDefaults fills an entry before its keys are read: enabled, 3 hops
+// and 2 tunnels each way, as Java I2P's and i2pd's client tunnels.
+func (t *Tunnel) setDefaults() {
+	t.Enabled = true
+	t.Inbound = TunnelSettings{Length: 3, Quantity: 2}
+	t.Outbound = TunnelSettings{Length: 3, Quantity: 2}
 }
 
 // Router is the "router" section.
@@ -276,6 +300,38 @@ func (f *File) problems() []problem {
 		case u.User != nil:
 			bad(key, "%q must not carry a user name or password", s)
 		}
+	}
+
+	names := map[string]bool{}
+	for i, t := range f.Tunnels {
+		key := "tunnels[" + strconv.Itoa(i) + "]"
+		switch {
+		case t.Name == "":
+			bad(key+".name", "a tunnel needs a name")
+		case names[t.Name]:
+			bad(key+".name", "%q names two tunnels", t.Name)
+		}
+		names[t.Name] = true
+		switch t.Type {
+		case "client":
+			if msg := checkListen(t.Listen); msg != "" {
+				bad(key+".listen", "%s", msg)
+			}
+			if t.Destination == "" {
+				bad(key+".destination", "a client tunnel needs a destination (a b32.i2p address or a base64 destination)")
+			}
+		case "server":
+			if _, _, err := net.SplitHostPort(t.Target); err != nil || t.Target == "" {
+				bad(key+".target", "%q is not a host:port", t.Target)
+			}
+		default:
+			bad(key+".type", "%q is not one of client, server", t.Type)
+		}
+		if strings.Contains(t.Keys, "..") {
+			bad(key+".keys", "%q must not leave the datadir", t.Keys)
+		}
+		t.Inbound.problems(key+".inbound", bad)
+		t.Outbound.problems(key+".outbound", bad)
 	}
 
 	if msg := checkListen(f.Console.Listen); msg != "" {

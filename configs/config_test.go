@@ -339,3 +339,49 @@ func TestSlogLevel(t *testing.T) {
 		}
 	}
 }
+
+func TestTunnels(t *testing.T) {
+	f, err := Parse([]byte(`tunnels:
+  - name: site
+    type: server
+    target: 127.0.0.1:8080
+    keys: site.keys.json
+    inbound:
+      length: 1
+  - name: friend
+    type: client
+    listen: 127.0.0.1:7070
+    destination: abc.b32.i2p:80
+    enabled: false
+`), "t.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Tunnels) != 2 {
+		t.Fatalf("%d tunnels", len(f.Tunnels))
+	}
+	s, c := f.Tunnels[0], f.Tunnels[1]
+	if s.Name != "site" || s.Type != "server" || s.Target != "127.0.0.1:8080" || s.Keys != "site.keys.json" || !s.Enabled ||
+		s.Inbound != (TunnelSettings{Length: 1, Quantity: 2}) || s.Outbound != (TunnelSettings{Length: 3, Quantity: 2}) {
+		t.Errorf("server tunnel %+v", s)
+	}
+	if c.Enabled || c.Listen != "127.0.0.1:7070" || c.Destination != "abc.b32.i2p:80" {
+		t.Errorf("client tunnel %+v", c)
+	}
+	for _, tc := range []struct{ yaml, key string }{
+		{"tunnels:\n  - type: server\n    target: 127.0.0.1:1", "tunnels[0].name"},
+		{"tunnels:\n  - name: a\n    type: http\n", "tunnels[0].type"},
+		{"tunnels:\n  - name: a\n    type: client\n    destination: x.b32.i2p", "tunnels[0].listen"},
+		{"tunnels:\n  - name: a\n    type: client\n    listen: 127.0.0.1:1", "tunnels[0].destination"},
+		{"tunnels:\n  - name: a\n    type: server\n    target: nope", "tunnels[0].target"},
+		{"tunnels:\n  - name: a\n    type: server\n    target: 127.0.0.1:1\n    keys: ../x", "tunnels[0].keys"},
+		{"tunnels:\n  - name: a\n    type: server\n    target: 127.0.0.1:1\n    outbound:\n      length: 9", "tunnels[0].outbound.length"},
+		{"tunnels:\n  - name: a\n    type: server\n    target: 127.0.0.1:1\n    colour: red", "tunnels[0].colour"},
+		{"tunnels:\n  - name: a\n    type: server\n    target: 127.0.0.1:1\n  - name: a\n    type: server\n    target: 127.0.0.1:2", "tunnels[1].name"},
+	} {
+		_, err := Parse([]byte(tc.yaml), "t.yaml")
+		if err == nil || !strings.Contains(err.Error(), tc.key) {
+			t.Errorf("%q: err %v, want one naming %s", tc.yaml, err, tc.key)
+		}
+	}
+}

@@ -176,6 +176,15 @@ func (d *decoder) value(n *yaml.Node, v reflect.Value, key string) {
 				ok = false
 				continue
 			}
+			if out.Index(i).Kind() == reflect.Struct {
+				if sd, ok := out.Index(i).Addr().Interface().(interface{ setDefaults() }); ok {
+					sd.setDefaults()
+				}
+				n := len(d.errs)
+				d.mapping(item, out.Index(i), ik)
+				ok = ok && len(d.errs) == n
+				continue
+			}
 			ok = d.scalar(item, out.Index(i), ik) && ok
 		}
 		if ok {

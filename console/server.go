@@ -16,6 +16,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 
+	"github.com/i2pgo/i2pgo/proxies"
 	"github.com/i2pgo/i2pgo/router"
 )
 
@@ -46,8 +47,11 @@ type Deps struct {
 	// Optional: without it the route is absent.
 	NetDBRouters func() []router.RouterEntry
 	// Tunnels lists the router's tunnels for GET /api/router/tunnels.
-	// Optional. (GET /api/tunnels is the I2PTunnel list of issue 6.)
+	// Optional.
 	Tunnels func() []router.TunnelInfo
+	// I2PTunnels lists the I2PTunnel tunnels for GET /api/tunnels.
+	// Optional.
+	I2PTunnels func() []proxies.TunnelStatus
 	// Logger receives the console's logs. nil discards them.
 	Logger *slog.Logger
 }
@@ -56,9 +60,10 @@ type Deps struct {
 type Server struct {
 	listen  string // configured address
 	status  func() router.Status
-	peers   func() []router.PeerInfo    // may be nil
-	routers func() []router.RouterEntry // may be nil
-	tunnels func() []router.TunnelInfo  // may be nil
+	peers   func() []router.PeerInfo      // may be nil
+	routers func() []router.RouterEntry   // may be nil
+	tunnels func() []router.TunnelInfo    // may be nil
+	i2ptun  func() []proxies.TunnelStatus // may be nil
 	log     *slog.Logger
 	handler http.Handler
 
@@ -102,6 +107,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		peers:   deps.Peers,
 		routers: deps.NetDBRouters,
 		tunnels: deps.Tunnels,
+		i2ptun:  deps.I2PTunnels,
 		log:     log.With("component", "console"),
 	}
 	allowed := allowedHosts(listen)
@@ -268,6 +274,9 @@ func (s *Server) routes() http.Handler {
 	if s.tunnels != nil {
 		r.Get("/api/router/tunnels", s.apiTunnels)
 	}
+	if s.i2ptun != nil {
+		r.Get("/api/tunnels", s.apiI2PTunnels)
+	}
 	return r
 }
 
@@ -332,6 +341,14 @@ func (s *Server) apiTunnels(w http.ResponseWriter, r *http.Request) {
 	ts := s.tunnels()
 	if ts == nil {
 		ts = []router.TunnelInfo{}
+	}
+	s.writeJSON(w, ts)
+}
+
+func (s *Server) apiI2PTunnels(w http.ResponseWriter, r *http.Request) {
+	ts := s.i2ptun()
+	if ts == nil {
+		ts = []proxies.TunnelStatus{}
 	}
 	s.writeJSON(w, ts)
 }

@@ -23,6 +23,7 @@ import (
 
 	"github.com/i2pgo/i2pgo/configs"
 	"github.com/i2pgo/i2pgo/console"
+	"github.com/i2pgo/i2pgo/proxies"
 	"github.com/i2pgo/i2pgo/router"
 )
 
@@ -92,7 +93,12 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	con, err := console.New(console.Config{Listen: cfg.Console.Listen}, console.Deps{Status: r.Status, Peers: r.Peers, NetDBRouters: r.NetDBRouters, Tunnels: r.Tunnels, Logger: log})
+	tuns, err := proxies.New(tunnelConfigs(cfg.Tunnels), (*tunnelNet)(r), log)
+	if err != nil {
+		return usageError{err}
+	}
+	con, err := console.New(console.Config{Listen: cfg.Console.Listen}, console.Deps{Status: r.Status, Peers: r.Peers, NetDBRouters: r.NetDBRouters,
+		Tunnels: r.Tunnels, I2PTunnels: tuns.Status, Logger: log})
 	if err != nil {
 		return usageError{err}
 	}
@@ -102,6 +108,9 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 		return err
 	}
 	defer con.Close()
+	if err := tuns.Listen(); err != nil {
+		return err
+	}
 	if err := r.Open(); err != nil {
 		return err
 	}
@@ -109,18 +118,48 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 2)
+	errc := make(chan error, 3)
 	go func() { errc <- r.Run(ctx) }()
 	go func() { errc <- con.Run(ctx) }()
+	go func() {
+		if err := tuns.Run(ctx); !errors.Is(err, context.Canceled) {
+			errc <- err
+			return
+		}
+		errc <- nil
+	}()
 	first := <-errc
 	cancel()
 	second := <-errc
+	if third := <-errc; second == nil {
+		second = third
+	}
 	log.Info("i2pgo stopped")
 	return errors.Join(first, second)
 }
 
 func tunnelSettings(s configs.TunnelSettings) router.TunnelSettings {
 	return router.TunnelSettings{Length: s.Length, Variance: s.Variance, Quantity: s.Quantity, Backup: s.Backup}
+}
+
+// tunnelNet is the router as the tunnel manager's proxies.Network.
+type tunnelNet router.Router
+
+func (n *tunnelNet) NewDestination(c proxies.DestinationConfig) (proxies.Destination, error) {
+	return (*router.Router)(n).NewDestination(router.DestinationConfig{Name: c.Name, Keys: c.Keys,
+		Inbound:  router.TunnelSettings{Length: c.Inbound.Length, Quantity: c.Inbound.Quantity},
+		Outbound: router.TunnelSettings{Length: c.Outbound.Length, Quantity: c.Outbound.Quantity}})
+}
+
+func tunnelConfigs(ts []configs.Tunnel) []proxies.TunnelConfig {
+	out := make([]proxies.TunnelConfig, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, proxies.TunnelConfig{Name: t.Name, Type: t.Type, Listen: t.Listen, Destination: t.Destination,
+			Target: t.Target, Keys: t.Keys, Enabled: t.Enabled,
+			Inbound:  proxies.Settings{Length: t.Inbound.Length, Quantity: t.Inbound.Quantity},
+			Outbound: proxies.Settings{Length: t.Outbound.Length, Quantity: t.Outbound.Quantity}})
+	}
+	return out
 }
 
 // minPeers maps router.minpeers (0 = none) to router.Config.MinPeers

@@ -1,0 +1,607 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/i2pgo/i2pgo/router/crypto"
+	"github.com/i2pgo/i2pgo/router/data"
+	"github.com/i2pgo/i2pgo/router/garlic"
+	"github.com/i2pgo/i2pgo/router/i2np"
+	"github.com/i2pgo/i2pgo/router/tunnel"
+	"github.com/i2pgo/i2pgo/router/tunnel/pool"
+)
+
+// Errors callers may branch on.
+var (
+	// ErrNoTunnels means the destination has no usable tunnels yet.
+	ErrNoTunnels = errors.New("client: no tunnels yet")
+	// ErrNoLeaseSet means the remote destination's LeaseSet was not
+	// found, or has no usable lease.
+	ErrNoLeaseSet = errors.New("client: no LeaseSet for the destination")
+	// ErrUnsupportedCrypto means the remote LeaseSet offers no key we
+	// can encrypt to.
+	ErrUnsupportedCrypto = errors.New("client: the LeaseSet offers no supported encryption key")
+	// ErrClosed means the destination was closed.
+	ErrClosed = errors.New("client: destination closed")
+)
+
+// Net is what a destination uses of the router.
+type Net interface {
+	// NewPool makes the destination's tunnel pool.
+	NewPool(cfg pool.Config, deliver pool.Deliver) (*pool.Pool, error)
+	// LookupLeaseSet finds a remote destination's LeaseSet.
+	LookupLeaseSet(ctx context.Context, key data.Hash) (data.Entry, error)
+	// PublishLeaseSet stores our LeaseSet at a floodfill, sending the
+	// store through our outbound tunnel out.
+	PublishLeaseSet(ctx context.Context, e data.Entry, out *pool.Tunnel) error
+}
+
+// E2E is a destination's end-to-end garlic encryption
+// (ECIES-X25519-AEAD-Ratchet: *garlic.Ratchet).
+type E2E interface {
+	// Encrypt makes the garlic for the destination whose static X25519
+	// key is peer.
+	Encrypt(peer [32]byte, blocks []garlic.Block, now time.Time) ([]byte, error)
+	// Decrypt opens a garlic message; peer is the sender's static key
+	// when known.
+	Decrypt(msg []byte, now time.Time) (blocks []garlic.Block, peer [32]byte, err error)
+	Expire(now time.Time)
+}
+
+// Handler receives the payloads of one protocol (6 streaming, 17
+// repliable datagram, 18 raw). The payload is the caller's.
+type Handler func(srcPort, dstPort uint16, payload []byte)
+
+// Config configures a local destination.
+type Config struct {
+	// Name labels it in logs and lists.
+	Name string
+	Keys *Keys
+	// Inbound and Outbound are the tunnel settings (zero: 3 hops, 2
+	// tunnels).
+	Inbound, Outbound pool.Settings
+	// E2E, if set, replaces the default ratchet (for tests).
+	E2E E2E
+	Log *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Destination is one local destination: its keys, its tunnel pool, its
+// published LeaseSet2, its garlic sessions, and the cache of remote
+// LeaseSets it talks to.
+type Destination struct {
+	cfg    Config
+	keys   *Keys
+	net    Net
+	pool   *pool.Pool
+	e2e    E2E
+	log    *slog.Logger
+	now    func() time.Time
+	closed atomic.Bool
+
+	mu        sync.Mutex
+	handlers  map[uint8]Handler
+	remotes   map[data.Hash]*remote
+	byKey     map[[32]byte]data.Hash // remote static key → destination hash
+	ls        *data.LeaseSet2        // our current LeaseSet
+	leaseKey  string                 // the inbound tunnels ls was made from
+	published time.Time              // when ls was last confirmed by a floodfill
+	tried     time.Time              // last publish attempt
+
+	// ctx is cancelled by Close; wg waits for the background sends of
+	// Session.Send; lookups bounds them.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	lookups chan struct{}
+
+	sent, received, dropped atomic.Uint64
+}
+
+// remote is what we know of a destination we talk to.
+type remote struct {
+	dest    data.Destination
+	ls      data.Entry
+	key     [32]byte // its X25519 key from the LeaseSet
+	lsSent  time.Time
+	ourLSAt time.Time // the Published time of our LeaseSet it was sent
+	used    time.Time
+}
+
+// Limits.
+const (
+	maxRemotes      = 4096
+	lookupTimeout   = 20 * time.Second
+	republishAfter  = 5 * time.Second // least time between publish attempts
+	bundleLSEvery   = 2 * time.Minute // re-send our LeaseSet to a peer this often
+	garlicLifetime  = 60 * time.Second
+	leaseSetOptions = 0
+)
+
+// New makes a destination on net, with its tunnel pool. It starts
+// nothing; Run publishes its LeaseSet and keeps it current.
+func New(cfg Config, net Net) (*Destination, error) {
+	if cfg.Keys == nil {
+		return nil, errors.New("client: Config.Keys is required")
+	}
+	d := &Destination{cfg: cfg, keys: cfg.Keys, net: net, log: cfg.Log, now: cfg.Now,
+		handlers: make(map[uint8]Handler), remotes: make(map[data.Hash]*remote), byKey: make(map[[32]byte]data.Hash),
+		lookups: make(chan struct{}, maxPendingLookups)}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	d.log = d.log.With("component", "client", "dest", cfg.Name)
+	if d.now == nil {
+		d.now = time.Now
+	}
+	d.e2e = cfg.E2E
+	if d.e2e == nil {
+		d.e2e = garlic.NewRatchet(cfg.Keys.Encryption, garlic.RatchetConfig{})
+	}
+	name := cfg.Name
+	if name == "" {
+		name = data.B32Address(cfg.Keys.Destination.Hash())
+	}
+	p, err := net.NewPool(pool.Config{Name: name, Inbound: cfg.Inbound, Outbound: cfg.Outbound}, d.deliver)
+	if err != nil {
+		d.cancel()
+		return nil, fmt.Errorf("client: %w", err)
+	}
+	d.pool = p
+	return d, nil
+}
+
+// Hash is the destination's hash; B32 its address.
+func (d *Destination) Hash() data.Hash { return d.keys.Destination.Hash() }
+
+// B32 is the destination's b32.i2p address.
+func (d *Destination) B32() string { return data.B32Address(d.Hash()) }
+
+// Destination is the full destination.
+func (d *Destination) Destination() data.Destination { return d.keys.Destination }
+
+// Signer is its signing key.
+func (d *Destination) Signer() crypto.Signer { return d.keys.Signer }
+
+// Pool is its tunnel pool.
+func (d *Destination) Pool() *pool.Pool { return d.pool }
+
+// Handle sets the handler of a protocol's payloads.
+func (d *Destination) Handle(proto uint8, h Handler) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.handlers[proto] = h
+}
+
+// Ready reports whether the destination has tunnels both ways and a
+// published LeaseSet.
+func (d *Destination) Ready() bool {
+	in, out := d.pool.Counts()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return in > 0 && out > 0 && !d.published.IsZero()
+}
+
+// Close stops the destination: its pool is closed and Send fails.
+func (d *Destination) Close() error {
+	if d.closed.Swap(true) {
+		return nil
+	}
+	d.cancel()
+	d.pool.Close()
+	d.wg.Wait()
+	return nil
+}
+
+// Run keeps the LeaseSet published and the caches clean until ctx is
+// done or the destination is closed.
+func (d *Destination) Run(ctx context.Context) error {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if d.closed.Load() {
+			return ErrClosed
+		}
+		d.maintain(ctx)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// maintain makes a new LeaseSet when the inbound tunnels changed, and
+// publishes it.
+func (d *Destination) maintain(ctx context.Context) {
+	now := d.now()
+	d.e2e.Expire(now)
+	d.expireRemotes(now)
+	ins := d.pool.Inbound()
+	if len(ins) == 0 {
+		return
+	}
+	key := leaseKey(ins)
+	d.mu.Lock()
+	if key != d.leaseKey || d.ls == nil || d.ls.Expires.Sub(now) < 2*time.Minute {
+		ls, err := d.makeLeaseSet(ins, now)
+		if err != nil {
+			d.mu.Unlock()
+			d.log.Warn("LeaseSet not signed", "err", err)
+			return
+		}
+		d.ls, d.leaseKey, d.published = ls, key, time.Time{}
+	}
+	due := d.published.IsZero() && now.Sub(d.tried) >= republishAfter
+	if due {
+		d.tried = now
+	}
+	ls := d.ls
+	d.mu.Unlock()
+	if !due {
+		return
+	}
+	out := d.pool.PickOutbound()
+	if out == nil {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := d.net.PublishLeaseSet(pctx, ls, out); err != nil {
+		d.log.Info("LeaseSet not published", "err", err)
+		return
+	}
+	d.mu.Lock()
+	if d.ls == ls {
+		d.published = d.now()
+	}
+	d.mu.Unlock()
+}
+
+// leaseKey identifies a set of inbound tunnels.
+func leaseKey(ins []*pool.Tunnel) string {
+	var b []byte
+	for _, t := range ins {
+		gw, id := t.Gateway()
+		b = append(b, gw[:]...)
+		b = append(b, byte(id>>24), byte(id>>16), byte(id>>8), byte(id))
+	}
+	return string(b)
+}
+
+// makeLeaseSet signs a LeaseSet2 with a lease per inbound tunnel (at most
+// 16) and our X25519 key. Called with d.mu held.
+func (d *Destination) makeLeaseSet(ins []*pool.Tunnel, now time.Time) (*data.LeaseSet2, error) {
+	ls := &data.LeaseSet2{
+		LeaseSet2Header: data.LeaseSet2Header{Destination: d.keys.Destination, Published: now.Truncate(time.Second)},
+		EncryptionKeys:  []data.EncryptionKey{{Type: data.CryptoX25519, Key: slices.Clone(d.keys.Encryption.Public[:])}},
+	}
+	// Published must grow: a floodfill keeps the newer of two.
+	if d.ls != nil && !ls.Published.After(d.ls.Published) {
+		ls.Published = d.ls.Published.Add(time.Second)
+	}
+	for _, t := range ins[:min(len(ins), 16)] {
+		gw, id := t.Gateway()
+		end := d.pool.Expires(t).Truncate(time.Second)
+		ls.Leases = append(ls.Leases, data.Lease2{Gateway: gw, TunnelID: id, End: end})
+		if end.After(ls.Expires) {
+			ls.Expires = end
+		}
+	}
+	if ls.Expires.Sub(ls.Published) > 11*time.Minute {
+		ls.Expires = ls.Published.Add(11 * time.Minute)
+	}
+	if err := ls.Sign(d.keys.Signer); err != nil {
+		return nil, err
+	}
+	return ls, nil
+}
+
+// LeaseSet returns our current LeaseSet, or nil before the first
+// tunnels.
+func (d *Destination) LeaseSet() *data.LeaseSet2 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ls
+}
+
+// Send sends one payload of protocol proto to the destination to, with
+// I2CP ports: it finds to's LeaseSet (ours bundled with the first
+// messages), encrypts the garlic and sends it out through one of our
+// outbound tunnels to one of to's inbound tunnels. Delivery is best
+// effort.
+func (d *Destination) Send(ctx context.Context, to data.Hash, proto uint8, srcPort, dstPort uint16, payload []byte) error {
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	body, err := EncodePayload(proto, srcPort, dstPort, payload, proto != ProtoRaw && len(payload) > 64)
+	if err != nil {
+		return err
+	}
+	rm, err := d.remoteFor(ctx, to)
+	if err != nil {
+		return err
+	}
+	now := d.now()
+	lease, ok := pickLease(rm.ls, now)
+	if !ok {
+		d.forgetRemote(to)
+		return fmt.Errorf("%w: %s: every lease expired", ErrNoLeaseSet, data.B32Address(to))
+	}
+	out := d.pool.PickOutbound()
+	if out == nil {
+		return ErrNoTunnels
+	}
+	dm, err := i2np.NewMessage(randomMessageID(), now.Add(garlicLifetime), i2np.DataMessage{Data: body})
+	if err != nil {
+		return err
+	}
+	cloves := []garlic.Clove{{Delivery: garlic.DeliveryDestination, To: to, Msg: dm}}
+	// Our LeaseSet goes with the first messages and then now and then,
+	// so the peer can answer without a lookup.
+	d.mu.Lock()
+	ourLS := d.ls
+	bundle := ourLS != nil && (!rm.ourLSAt.Equal(ourLS.Published) || now.Sub(rm.lsSent) > bundleLSEvery)
+	if bundle {
+		rm.ourLSAt, rm.lsSent = ourLS.Published, now
+	}
+	rm.used = now
+	key := rm.key
+	d.mu.Unlock()
+	if bundle {
+		ds := i2np.DatabaseStoreMessage{Key: d.Hash(), StoreType: data.StoreLeaseSet2, Data: ourLS.Bytes()}
+		if m, err := i2np.NewMessage(randomMessageID(), now.Add(garlicLifetime), ds); err == nil {
+			cloves = append(cloves, garlic.Clove{Delivery: garlic.DeliveryLocal, Msg: m})
+		}
+	}
+	var blocks []garlic.Block
+	for _, c := range cloves {
+		b, err := c.Block()
+		if err != nil {
+			return err
+		}
+		blocks = append(blocks, b)
+	}
+	g, err := d.e2e.Encrypt(key, blocks, now)
+	if err != nil {
+		return fmt.Errorf("client: garlic to %s: %w", data.B32Address(to), err)
+	}
+	gm, err := i2np.NewMessage(randomMessageID(), now.Add(garlicLifetime), i2np.GarlicMessage{Data: g})
+	if err != nil {
+		return err
+	}
+	d.sent.Add(1)
+	return out.Send(tunnel.DeliveryInstructions{Type: tunnel.DeliveryTunnel, To: lease.Gateway, TunnelID: lease.TunnelID}, gm)
+}
+
+// pickLease returns a random lease of e that lasts at least 10 more
+// seconds.
+func pickLease(e data.Entry, now time.Time) (data.Lease2, bool) {
+	var ls []data.Lease2
+	switch x := e.(type) {
+	case *data.LeaseSet2:
+		for _, l := range x.Leases {
+			if l.End.Sub(now) > 10*time.Second {
+				ls = append(ls, l)
+			}
+		}
+	case *data.LeaseSet:
+		for _, l := range x.Leases {
+			if l.End.Sub(now) > 10*time.Second {
+				ls = append(ls, data.Lease2{Gateway: l.Gateway, TunnelID: l.TunnelID, End: l.End})
+			}
+		}
+	}
+	if len(ls) == 0 {
+		return data.Lease2{}, false
+	}
+	return ls[mrand.IntN(len(ls))], true
+}
+
+// remoteFor returns what we know of to, looking its LeaseSet up when we
+// have none that lasts.
+func (d *Destination) remoteFor(ctx context.Context, to data.Hash) (*remote, error) {
+	now := d.now()
+	d.mu.Lock()
+	rm := d.remotes[to]
+	if rm != nil {
+		if _, ok := pickLease(rm.ls, now); ok {
+			d.mu.Unlock()
+			return rm, nil
+		}
+	}
+	d.mu.Unlock()
+	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	e, err := d.net.LookupLeaseSet(lctx, to)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrNoLeaseSet, data.B32Address(to), err)
+	}
+	return d.learn(e)
+}
+
+// learn caches a verified remote LeaseSet.
+func (d *Destination) learn(e data.Entry) (*remote, error) {
+	var dest data.Destination
+	var key [32]byte
+	found := false
+	switch x := e.(type) {
+	case *data.LeaseSet2:
+		dest = x.Destination
+		for _, k := range x.EncryptionKeys {
+			if k.Type == data.CryptoX25519 && len(k.Key) == 32 {
+				copy(key[:], k.Key)
+				found = true
+				break
+			}
+		}
+	case *data.LeaseSet:
+		dest = x.Destination
+	default:
+		return nil, fmt.Errorf("%w: %T", ErrUnsupportedCrypto, e)
+	}
+	if !found {
+		return nil, fmt.Errorf("%w (%s offers ElGamal only)", ErrUnsupportedCrypto, data.B32Address(e.Hash()))
+	}
+	h := e.Hash()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	rm := d.remotes[h]
+	if rm == nil {
+		if len(d.remotes) >= maxRemotes {
+			d.evictRemoteLocked()
+		}
+		rm = &remote{used: d.now()}
+		d.remotes[h] = rm
+	} else if old, ok := rm.ls.(*data.LeaseSet2); ok {
+		if nw, ok := e.(*data.LeaseSet2); ok && !nw.Published.After(old.Published) {
+			return rm, nil // not newer
+		}
+	}
+	if rm.key != key {
+		delete(d.byKey, rm.key)
+	}
+	rm.dest, rm.ls, rm.key = dest, e, key
+	d.byKey[key] = h
+	return rm, nil
+}
+
+func (d *Destination) evictRemoteLocked() {
+	var oldest data.Hash
+	var at time.Time
+	for h, rm := range d.remotes {
+		if at.IsZero() || rm.used.Before(at) {
+			oldest, at = h, rm.used
+		}
+	}
+	d.forgetRemoteLocked(oldest)
+}
+
+func (d *Destination) forgetRemote(h data.Hash) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.forgetRemoteLocked(h)
+}
+
+func (d *Destination) forgetRemoteLocked(h data.Hash) {
+	if rm := d.remotes[h]; rm != nil {
+		delete(d.byKey, rm.key)
+		delete(d.remotes, h)
+	}
+}
+
+// expireRemotes forgets remotes unused for 10 minutes whose LeaseSets
+// have expired.
+func (d *Destination) expireRemotes(now time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for h, rm := range d.remotes {
+		if _, ok := pickLease(rm.ls, now); !ok && now.Sub(rm.used) > 10*time.Minute {
+			d.forgetRemoteLocked(h)
+		}
+	}
+}
+
+// deliver takes what comes out of our inbound tunnels.
+func (d *Destination) deliver(gw data.Hash, m i2np.Message) {
+	if m.Type != i2np.Garlic {
+		d.dropped.Add(1)
+		return
+	}
+	g, err := i2np.ParseGarlicMessage(m.Payload)
+	if err != nil {
+		d.dropped.Add(1)
+		return
+	}
+	blocks, _, err := d.e2e.Decrypt(g.Data, d.now())
+	if err != nil {
+		d.dropped.Add(1)
+		d.log.Debug("garlic not opened", "err", err)
+		return
+	}
+	d.received.Add(1)
+	for _, b := range blocks {
+		if b.Type != garlic.BlockGarlicClove {
+			continue
+		}
+		c, err := garlic.ParseClove(b.Data)
+		if err != nil {
+			continue
+		}
+		if c.Delivery == garlic.DeliveryDestination && c.To != d.Hash() {
+			continue
+		}
+		if c.Delivery != garlic.DeliveryLocal && c.Delivery != garlic.DeliveryDestination {
+			continue
+		}
+		d.clove(c.Msg)
+	}
+}
+
+// clove handles one message from a garlic for us.
+func (d *Destination) clove(m i2np.Message) {
+	switch m.Type {
+	case i2np.Data:
+		dm, err := i2np.ParseDataMessage(m.Payload)
+		if err != nil {
+			return
+		}
+		proto, sp, dp, payload, err := DecodePayload(dm.Data, 0)
+		if err != nil {
+			d.log.Debug("payload dropped", "err", err)
+			return
+		}
+		d.mu.Lock()
+		h := d.handlers[proto]
+		d.mu.Unlock()
+		if h != nil {
+			h(sp, dp, payload)
+		}
+	case i2np.DatabaseStore:
+		ds, err := i2np.ParseDatabaseStoreMessage(m.Payload)
+		if err != nil || (ds.StoreType != data.StoreLeaseSet2 && ds.StoreType != data.StoreLeaseSet) {
+			return
+		}
+		e, err := data.ParseEntry(ds.StoreType, ds.Data)
+		if err != nil || e.Hash() != ds.Key || e.Verify() != nil {
+			return
+		}
+		d.learn(e)
+	}
+}
+
+// Stats counts garlic messages.
+type Stats struct {
+	Sent, Received, Dropped uint64
+	Remotes                 int
+}
+
+// Stats returns the destination's counts.
+func (d *Destination) Stats() Stats {
+	d.mu.Lock()
+	n := len(d.remotes)
+	d.mu.Unlock()
+	return Stats{Sent: d.sent.Load(), Received: d.received.Load(), Dropped: d.dropped.Load(), Remotes: n}
+}
+
+// Resolve returns the full destination whose hash is h, from its
+// LeaseSet (looked up if need be).
+func (d *Destination) Resolve(ctx context.Context, h data.Hash) (data.Destination, error) {
+	rm, err := d.remoteFor(ctx, h)
+	if err != nil {
+		return data.Destination{}, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return rm.dest, nil
+}
