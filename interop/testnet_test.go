@@ -187,6 +187,8 @@ type options struct {
 	// routerYAML is more YAML for the router section, each line indented
 	// by two spaces.
 	routerYAML string
+	// topYAML is more YAML at the top level (such as a tunnels list).
+	topYAML string
 }
 
 // startNode writes a config into dir (kept across restarts) and starts
@@ -221,7 +223,7 @@ console:
   listen: %s
 log:
   level: info
-`, filepath.Join(dir, "data"), ntcpPort, o.floodfill, minPeers, o.routerYAML, o.seed, consoleAddr)
+%s`, filepath.Join(dir, "data"), ntcpPort, o.floodfill, minPeers, o.routerYAML, o.seed, consoleAddr, o.topYAML)
 	cfgPath := filepath.Join(dir, "i2pgo.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

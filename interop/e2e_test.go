@@ -1,0 +1,172 @@
+//go:build interop
+
+package interop
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fileSize is the size of the file fetched end to end (issue 6: 10 MiB).
+const fileSize = 10 << 20
+
+// webServer serves a fileSize file of seeded random bytes at /file on a
+// free loopback port; it returns the port and the file's sha256.
+func webServer(t *testing.T) (int, [32]byte) {
+	t.Helper()
+	body := make([]byte, fileSize)
+	r := rand.NewChaCha8([32]byte{6})
+	r.Read(body)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Write(body)
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().(*net.TCPAddr).Port, sha256.Sum256(body)
+}
+
+// fetch GETs u (through proxy if set) and returns the body's sha256, its
+// length and the time taken.
+func fetch(ctx context.Context, u, proxy, host string) ([32]byte, int64, time.Duration, error) {
+	tr := &http.Transport{DisableKeepAlives: true}
+	if proxy != "" {
+		pu, _ := url.Parse(proxy)
+		tr.Proxy = http.ProxyURL(pu)
+	}
+	c := http.Client{Transport: tr}
+	req, err := http.NewRequestWithContext(ctx, "GET", u, nil)
+	if err != nil {
+		return [32]byte{}, 0, 0, err
+	}
+	if host != "" {
+		req.Host = host
+	}
+	start := time.Now()
+	resp, err := c.Do(req)
+	if err != nil {
+		return [32]byte{}, 0, 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return [32]byte{}, 0, 0, fmt.Errorf("%s", resp.Status)
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, resp.Body)
+	if err != nil {
+		return [32]byte{}, n, 0, err
+	}
+	return [32]byte(h.Sum(nil)), n, time.Since(start), nil
+}
+
+// fetchUntil retries fetch until it returns the whole file or the
+// deadline passes (the first attempts may fail while LeaseSets are being
+// published and looked up).
+func fetchUntil(t *testing.T, within time.Duration, what, u, proxy, host string, want [32]byte) time.Duration {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	var last error
+	for {
+		actx, acancel := context.WithTimeout(ctx, 3*time.Minute)
+		sum, n, took, err := fetch(actx, u, proxy, host)
+		acancel()
+		if err == nil && n == fileSize {
+			if sum != want {
+				t.Fatalf("%s: sha256 %x, want %x", what, sum, want)
+			}
+			return took
+		}
+		if err == nil {
+			err = fmt.Errorf("%d bytes of %d", n, fileSize)
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s: no complete fetch within %v; last error: %v", what, within, last)
+		case <-time.After(2 * time.Second):
+		}
+	}
+}
+
+type tunnelEntry struct {
+	Name  string `json:"name"`
+	State string `json:"state"`
+	B32   string `json:"b32"`
+}
+
+// waitTunnels waits until every I2PTunnel tunnel of n is running and
+// returns them by name.
+func waitTunnels(t *testing.T, n *node, within time.Duration) map[string]tunnelEntry {
+	t.Helper()
+	out := map[string]tunnelEntry{}
+	waitFor(t, within, "tunnels running", func() (bool, string) {
+		var ts []tunnelEntry
+		if err := n.getJSON("/api/tunnels", &ts); err != nil {
+			return false, err.Error()
+		}
+		for _, e := range ts {
+			if e.State != "running" {
+				return false, fmt.Sprintf("%+v", ts)
+			}
+			out[e.Name] = e
+		}
+		return len(ts) > 0, ""
+	})
+	return out
+}
+
+// TestEndToEnd is the first acceptance of issue 6: a client tunnel of
+// i2pgo fetches a 10 MiB file from a web server behind an i2pd server
+// tunnel, and i2pd's HTTP proxy fetches one from a web server behind an
+// i2pgo server tunnel; both arrive with the right sha256.
+func TestEndToEnd(t *testing.T) {
+	port, sum := webServer(t)
+	start := time.Now()
+	b32, err := netCmd("server", netDir, "3", "e2e", fmt.Sprint(port)).Output()
+	if err != nil {
+		t.Fatalf("i2pd-net server: %v", err)
+	}
+	site := strings.TrimSpace(string(b32))
+	t.Logf("i2pd server tunnel %s on r3 after %v", site, time.Since(start).Round(time.Second))
+	local := freePort(t)
+	n := startNodeWith(t, t.TempDir(), freePort(t), options{topYAML: fmt.Sprintf(`tunnels:
+  - name: to-i2pd
+    type: client
+    listen: 127.0.0.1:%d
+    destination: %s
+  - name: site
+    type: server
+    target: 127.0.0.1:%d
+    keys: site.keys.json
+`, local, site, port)})
+	ts := waitTunnels(t, n, 3*time.Minute)
+	t.Logf("i2pgo tunnels running %v after start", time.Since(start).Round(time.Second))
+
+	took := fetchUntil(t, 5*time.Minute, "i2pgo client → i2pd server", fmt.Sprintf("http://127.0.0.1:%d/file", local), "", site, sum)
+	t.Logf("i2pgo client tunnel → i2pd server: 10 MiB in %v (%.2f MB/s), sha256 ok", took.Round(time.Millisecond), float64(fileSize)/1e6/took.Seconds())
+
+	ours := ts["site"].B32
+	took = fetchUntil(t, 5*time.Minute, "i2pd HTTP proxy → i2pgo server", "http://"+ours+"/file", fmt.Sprintf("http://127.0.0.1:%d", proxyPort(4)), "", sum)
+	t.Logf("i2pd HTTP proxy (r4) → i2pgo server tunnel %s: 10 MiB in %v (%.2f MB/s), sha256 ok", ours, took.Round(time.Millisecond), float64(fileSize)/1e6/took.Seconds())
+}
+
+// proxyPort is i2pd router k's HTTP proxy port.
+func proxyPort(k int) int {
+	var b int
+	fmt.Sscan(netBase, &b)
+	return b + 100*k + 44
+}
