@@ -5,7 +5,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 PKGS      := ./...
 
-.PHONY: all build run test unit interop check fuzz bench clean
+.PHONY: all build run test unit interop check fuzz bench bench-net clean
 
 all: build
 
@@ -46,6 +46,10 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+# Transfers over the i2pd test network, i2pgo next to i2pd (issue 6).
+bench-net:
+	I2PGO_TESTNET=$(TESTNET) I2PGO_BENCH_NET=1 $(GO) test -tags interop -count=1 -timeout 40m -v -run 'TestBenchNet' ./interop/
 
 clean:
 	rm -rf bin

@@ -129,10 +129,12 @@ func waitTunnels(t *testing.T, n *node, within time.Duration) map[string]tunnelE
 	return out
 }
 
-// TestEndToEnd is the first acceptance of issue 6: a client tunnel of
-// i2pgo fetches a 10 MiB file from a web server behind an i2pd server
+// TestEndToEnd is the first two acceptances of issue 6: a client tunnel
+// of i2pgo fetches a 10 MiB file from a web server behind an i2pd server
 // tunnel, and i2pd's HTTP proxy fetches one from a web server behind an
-// i2pgo server tunnel; both arrive with the right sha256.
+// i2pgo server tunnel; then the same from an i2pd server tunnel whose
+// LeaseSet offers only ElGamal (i2cp.leaseSetEncType = 0). Every file
+// arrives with the right sha256.
 func TestEndToEnd(t *testing.T) {
 	port, sum := webServer(t)
 	start := time.Now()
@@ -142,9 +144,19 @@ func TestEndToEnd(t *testing.T) {
 	}
 	site := strings.TrimSpace(string(b32))
 	t.Logf("i2pd server tunnel %s on r3 after %v", site, time.Since(start).Round(time.Second))
-	local := freePort(t)
+	b32, err = netCmd("server", netDir, "3", "e2e-elg", fmt.Sprint(port), "http", "i2cp.leaseSetEncType=0").Output()
+	if err != nil {
+		t.Fatalf("i2pd-net server (ElGamal): %v", err)
+	}
+	elgSite := strings.TrimSpace(string(b32))
+	t.Logf("i2pd ElGamal-only server tunnel %s on r3 after %v", elgSite, time.Since(start).Round(time.Second))
+	local, localElg := freePort(t), freePort(t)
 	n := startNodeWith(t, t.TempDir(), freePort(t), options{topYAML: fmt.Sprintf(`tunnels:
   - name: to-i2pd
+    type: client
+    listen: 127.0.0.1:%d
+    destination: %s
+  - name: to-i2pd-elgamal
     type: client
     listen: 127.0.0.1:%d
     destination: %s
@@ -152,7 +164,7 @@ func TestEndToEnd(t *testing.T) {
     type: server
     target: 127.0.0.1:%d
     keys: site.keys.json
-`, local, site, port)})
+`, local, site, localElg, elgSite, port)})
 	ts := waitTunnels(t, n, 3*time.Minute)
 	t.Logf("i2pgo tunnels running %v after start", time.Since(start).Round(time.Second))
 
@@ -162,6 +174,9 @@ func TestEndToEnd(t *testing.T) {
 	ours := ts["site"].B32
 	took = fetchUntil(t, 5*time.Minute, "i2pd HTTP proxy → i2pgo server", "http://"+ours+"/file", fmt.Sprintf("http://127.0.0.1:%d", proxyPort(4)), "", sum)
 	t.Logf("i2pd HTTP proxy (r4) → i2pgo server tunnel %s: 10 MiB in %v (%.2f MB/s), sha256 ok", ours, took.Round(time.Millisecond), float64(fileSize)/1e6/took.Seconds())
+
+	took = fetchUntil(t, 5*time.Minute, "i2pgo client → i2pd ElGamal-only server", fmt.Sprintf("http://127.0.0.1:%d/file", localElg), "", elgSite, sum)
+	t.Logf("i2pgo client tunnel → i2pd ElGamal-only server: 10 MiB in %v (%.2f MB/s), sha256 ok", took.Round(time.Millisecond), float64(fileSize)/1e6/took.Seconds())
 }
 
 // proxyPort is i2pd router k's HTTP proxy port.

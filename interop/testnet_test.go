@@ -189,6 +189,8 @@ type options struct {
 	routerYAML string
 	// topYAML is more YAML at the top level (such as a tunnels list).
 	topYAML string
+	// bin is the i2pgo binary; empty: the race-detector build.
+	bin string
 }
 
 // startNode writes a config into dir (kept across restarts) and starts
@@ -229,7 +231,11 @@ log:
 		t.Fatal(err)
 	}
 	n := &node{t: t, dir: dir, config: cfgPath, console: consoleAddr, log: &syncBuf{}, done: make(chan error, 1)}
-	n.cmd = exec.Command(i2pgoBin, "-config", cfgPath)
+	bin := i2pgoBin
+	if o.bin != "" {
+		bin = o.bin
+	}
+	n.cmd = exec.Command(bin, "-config", cfgPath)
 	n.cmd.Stdout = n.log
 	n.cmd.Stderr = n.log
 	if err := n.cmd.Start(); err != nil {

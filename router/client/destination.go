@@ -84,6 +84,7 @@ type Destination struct {
 	net    Net
 	pool   *pool.Pool
 	e2e    E2E
+	elg    *garlic.ElGamalSessions
 	log    *slog.Logger
 	now    func() time.Time
 	closed atomic.Bool
@@ -112,6 +113,7 @@ type remote struct {
 	dest    data.Destination
 	ls      data.Entry
 	key     [32]byte // its X25519 key from the LeaseSet
+	elgKey  []byte   // its ElGamal key, when it offers no X25519 one
 	lsSent  time.Time
 	ourLSAt time.Time // the Published time of our LeaseSet it was sent
 	used    time.Time
@@ -148,6 +150,7 @@ func New(cfg Config, net Net) (*Destination, error) {
 	if d.e2e == nil {
 		d.e2e = garlic.NewRatchet(cfg.Keys.Encryption, garlic.RatchetConfig{})
 	}
+	d.elg = garlic.NewElGamalSessions(cfg.Keys.ElGamal, garlic.ElGamalConfig{})
 	name := cfg.Name
 	if name == "" {
 		name = data.B32Address(cfg.Keys.Destination.Hash())
@@ -226,6 +229,7 @@ func (d *Destination) Run(ctx context.Context) error {
 func (d *Destination) maintain(ctx context.Context) {
 	now := d.now()
 	d.e2e.Expire(now)
+	d.elg.Expire(now)
 	d.expireRemotes(now)
 	ins := d.pool.Inbound()
 	if len(ins) == 0 {
@@ -282,9 +286,13 @@ func leaseKey(ins []*pool.Tunnel) string {
 // makeLeaseSet signs a LeaseSet2 with a lease per inbound tunnel (at most
 // 16) and our X25519 key. Called with d.mu held.
 func (d *Destination) makeLeaseSet(ins []*pool.Tunnel, now time.Time) (*data.LeaseSet2, error) {
+	elgPub := d.keys.ElGamal.Public()
 	ls := &data.LeaseSet2{
 		LeaseSet2Header: data.LeaseSet2Header{Destination: d.keys.Destination, Published: now.Truncate(time.Second)},
-		EncryptionKeys:  []data.EncryptionKey{{Type: data.CryptoX25519, Key: slices.Clone(d.keys.Encryption.Public[:])}},
+		EncryptionKeys: []data.EncryptionKey{
+			{Type: data.CryptoX25519, Key: slices.Clone(d.keys.Encryption.Public[:])},
+			{Type: data.CryptoElGamal, Key: elgPub[:]},
+		},
 	}
 	// Published must grow: a floodfill keeps the newer of two.
 	if d.ls != nil && !ls.Published.After(d.ls.Published) {
@@ -356,7 +364,7 @@ func (d *Destination) Send(ctx context.Context, to data.Hash, proto uint8, srcPo
 		rm.ourLSAt, rm.lsSent = ourLS.Published, now
 	}
 	rm.used = now
-	key := rm.key
+	key, elgKey := rm.key, rm.elgKey
 	d.mu.Unlock()
 	if bundle {
 		ds := i2np.DatabaseStoreMessage{Key: d.Hash(), StoreType: data.StoreLeaseSet2, Data: ourLS.Bytes()}
@@ -364,16 +372,12 @@ func (d *Destination) Send(ctx context.Context, to data.Hash, proto uint8, srcPo
 			cloves = append(cloves, garlic.Clove{Delivery: garlic.DeliveryLocal, Msg: m})
 		}
 	}
-	var blocks []garlic.Block
-	for _, c := range cloves {
-		b, err := c.Block()
-		if err != nil {
-			return err
+	var g []byte
+	if elgKey != nil {
+		if g, err = d.sealElGamal(elgKey, cloves, now); err != nil {
+			return fmt.Errorf("client: garlic to %s: %w", data.B32Address(to), err)
 		}
-		blocks = append(blocks, b)
-	}
-	g, err := d.e2e.Encrypt(key, blocks, now)
-	if err != nil {
+	} else if g, err = d.sealRatchet(key, cloves, now); err != nil {
 		return fmt.Errorf("client: garlic to %s: %w", data.B32Address(to), err)
 	}
 	gm, err := i2np.NewMessage(randomMessageID(), now.Add(garlicLifetime), i2np.GarlicMessage{Data: g})
@@ -382,6 +386,54 @@ func (d *Destination) Send(ctx context.Context, to data.Hash, proto uint8, srcPo
 	}
 	d.sent.Add(1)
 	return out.Send(tunnel.DeliveryInstructions{Type: tunnel.DeliveryTunnel, To: lease.Gateway, TunnelID: lease.TunnelID}, gm)
+}
+
+// sealRatchet encrypts the cloves with ECIES-X25519-AEAD-Ratchet.
+func (d *Destination) sealRatchet(key [32]byte, cloves []garlic.Clove, now time.Time) ([]byte, error) {
+	var blocks []garlic.Block
+	for _, c := range cloves {
+		b, err := c.Block()
+		if err != nil {
+			return nil, err
+		}
+		blocks = append(blocks, b)
+	}
+	return d.e2e.Encrypt(key, blocks, now)
+}
+
+// sealElGamal encrypts the cloves as a legacy garlic with
+// ElGamal/AES+SessionTags. When the message delivers new tags, a
+// DeliveryStatus clove asks the peer to confirm them back to us through
+// one of our inbound tunnels.
+func (d *Destination) sealElGamal(peer []byte, cloves []garlic.Clove, now time.Time) ([]byte, error) {
+	o, err := d.elg.Prepare(peer, now)
+	if err != nil {
+		return nil, err
+	}
+	exp := data.DateOf(now.Add(garlicLifetime))
+	lg := garlic.LegacyGarlic{Certificate: data.NullCertificate, ID: uint32(randomMessageID()), Expiration: exp}
+	for _, c := range cloves {
+		lg.Cloves = append(lg.Cloves, garlic.LegacyClove{Delivery: c.Delivery, To: c.To, Tunnel: c.Tunnel, Msg: c.Msg,
+			ID: uint32(randomMessageID()), Expiration: exp, Certificate: data.NullCertificate})
+	}
+	if o.AckID != 0 {
+		in := d.pool.PickInbound()
+		if in == nil {
+			return nil, ErrNoTunnels
+		}
+		gw, gwID := in.Gateway()
+		st, err := i2np.NewMessage(i2np.MessageID(o.AckID), now.Add(garlicLifetime), i2np.DeliveryStatusMessage{ID: i2np.MessageID(o.AckID), Time: now})
+		if err != nil {
+			return nil, err
+		}
+		lg.Cloves = append(lg.Cloves, garlic.LegacyClove{Delivery: garlic.DeliveryTunnel, To: gw, Tunnel: gwID, Msg: st,
+			ID: uint32(randomMessageID()), Expiration: exp, Certificate: data.NullCertificate})
+	}
+	payload, err := lg.AppendBinary(nil)
+	if err != nil {
+		return nil, err
+	}
+	return d.elg.Seal(o, payload)
 }
 
 // pickLease returns a random lease of e that lasts at least 10 more
@@ -435,6 +487,7 @@ func (d *Destination) learn(e data.Entry) (*remote, error) {
 	var dest data.Destination
 	var key [32]byte
 	found := false
+	var elgKey []byte
 	switch x := e.(type) {
 	case *data.LeaseSet2:
 		dest = x.Destination
@@ -445,13 +498,23 @@ func (d *Destination) learn(e data.Entry) (*remote, error) {
 				break
 			}
 		}
+		if !found {
+			for _, k := range x.EncryptionKeys {
+				if k.Type == data.CryptoElGamal && len(k.Key) == crypto.ElGamalKeyLen {
+					elgKey = slices.Clone(k.Key)
+				}
+			}
+		}
 	case *data.LeaseSet:
 		dest = x.Destination
+		if len(x.EncryptionKey) == crypto.ElGamalKeyLen {
+			elgKey = slices.Clone(x.EncryptionKey)
+		}
 	default:
 		return nil, fmt.Errorf("%w: %T", ErrUnsupportedCrypto, e)
 	}
-	if !found {
-		return nil, fmt.Errorf("%w (%s offers ElGamal only)", ErrUnsupportedCrypto, data.B32Address(e.Hash()))
+	if !found && elgKey == nil {
+		return nil, fmt.Errorf("%w (%s)", ErrUnsupportedCrypto, data.B32Address(e.Hash()))
 	}
 	h := e.Hash()
 	d.mu.Lock()
@@ -471,8 +534,10 @@ func (d *Destination) learn(e data.Entry) (*remote, error) {
 	if rm.key != key {
 		delete(d.byKey, rm.key)
 	}
-	rm.dest, rm.ls, rm.key = dest, e, key
-	d.byKey[key] = h
+	rm.dest, rm.ls, rm.key, rm.elgKey = dest, e, key, elgKey
+	if found {
+		d.byKey[key] = h
+	}
 	return rm, nil
 }
 
@@ -514,6 +579,13 @@ func (d *Destination) expireRemotes(now time.Time) {
 
 // deliver takes what comes out of our inbound tunnels.
 func (d *Destination) deliver(gw data.Hash, m i2np.Message) {
+	if m.Type == i2np.DeliveryStatus {
+		// The confirmation of ElGamal session tags we sent.
+		if st, err := i2np.ParseDeliveryStatusMessage(m.Payload); err == nil {
+			d.elg.Confirm(uint32(st.ID), d.now())
+		}
+		return
+	}
 	if m.Type != i2np.Garlic {
 		d.dropped.Add(1)
 		return
@@ -523,8 +595,15 @@ func (d *Destination) deliver(gw data.Hash, m i2np.Message) {
 		d.dropped.Add(1)
 		return
 	}
-	blocks, _, err := d.e2e.Decrypt(g.Data, d.now())
+	now := d.now()
+	blocks, _, err := d.e2e.Decrypt(g.Data, now)
 	if err != nil {
+		// Not ECIES: ElGamal/AES+SessionTags (tag lookup, then ElGamal).
+		if pt, eerr := d.elg.Decrypt(g.Data, now); eerr == nil {
+			d.received.Add(1)
+			d.legacy(pt)
+			return
+		}
 		d.dropped.Add(1)
 		d.log.Debug("garlic not opened", "err", err)
 		return
@@ -548,6 +627,21 @@ func (d *Destination) deliver(gw data.Hash, m i2np.Message) {
 	}
 }
 
+// legacy handles the cloves of an ElGamal garlic.
+func (d *Destination) legacy(pt []byte) {
+	lg, err := garlic.ParseLegacyGarlic(pt)
+	if err != nil {
+		d.dropped.Add(1)
+		return
+	}
+	for _, c := range lg.Cloves {
+		switch {
+		case c.Delivery == garlic.DeliveryLocal, c.Delivery == garlic.DeliveryDestination && c.To == d.Hash():
+			d.clove(c.Msg)
+		}
+	}
+}
+
 // clove handles one message from a garlic for us.
 func (d *Destination) clove(m i2np.Message) {
 	switch m.Type {
@@ -566,6 +660,10 @@ func (d *Destination) clove(m i2np.Message) {
 		d.mu.Unlock()
 		if h != nil {
 			h(sp, dp, payload)
+		}
+	case i2np.DeliveryStatus:
+		if st, err := i2np.ParseDeliveryStatusMessage(m.Payload); err == nil {
+			d.elg.Confirm(uint32(st.ID), d.now())
 		}
 	case i2np.DatabaseStore:
 		ds, err := i2np.ParseDatabaseStoreMessage(m.Payload)

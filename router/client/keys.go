@@ -16,10 +16,15 @@ import (
 // key, crypto type 0 with a random, unused public key field, as Java and
 // i2pd make them for ECIES-only destinations) and the X25519 key that its
 // LeaseSet2 publishes for ECIES-X25519-AEAD-Ratchet.
+//
+// ElGamal is a second encryption key, published after the X25519 one,
+// so that destinations which only speak ElGamal/AES+SessionTags (many
+// long-lived eepsites) can reach us and answer.
 type Keys struct {
 	Destination data.Destination
 	Signer      *crypto.Ed25519Signer
 	Encryption  crypto.X25519KeyPair
+	ElGamal     *crypto.ElGamalPrivateKey
 }
 
 // GenerateKeys makes new keys.
@@ -36,7 +41,11 @@ func GenerateKeys() (*Keys, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keys{Destination: d, Signer: s, Encryption: enc}, nil
+	elg, err := crypto.GenerateElGamal(crand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return &Keys{Destination: d, Signer: s, Encryption: enc, ElGamal: elg}, nil
 }
 
 // keysFile is the JSON layout of a keys file.
@@ -44,6 +53,7 @@ type keysFile struct {
 	Destination string `json:"destination"`       // I2P base64
 	SigningSeed string `json:"ed25519_seed"`      // I2P base64, 32 bytes
 	X25519      string `json:"x25519_private"`    // I2P base64, 32 bytes
+	ElGamal     string `json:"elgamal_private"`   // I2P base64, 256 bytes
 	Comment     string `json:"comment,omitempty"` // the b32 address
 }
 
@@ -97,6 +107,13 @@ func LoadKeys(path string) (*Keys, error) {
 	k := &Keys{Destination: d, Signer: s}
 	copy(k.Encryption.Private[:], x)
 	k.Encryption.Public = crypto.X25519Public(k.Encryption.Private)
+	e, err := data.Base64Decode(kf.ElGamal)
+	if err != nil {
+		return nil, fmt.Errorf("client: keys file %s: bad elgamal_private", path)
+	}
+	if k.ElGamal, err = crypto.NewElGamalPrivateKey(e); err != nil {
+		return nil, fmt.Errorf("client: keys file %s: elgamal_private: %w", path, err)
+	}
 	return k, nil
 }
 
@@ -106,6 +123,7 @@ func (k *Keys) Save(path string) error {
 		Destination: k.Destination.Base64(),
 		SigningSeed: data.Base64Encode(k.Signer.Seed()),
 		X25519:      data.Base64Encode(k.Encryption.Private[:]),
+		ElGamal:     data.Base64Encode(k.ElGamal.Bytes()),
 		Comment:     data.B32Address(k.Destination.Hash()),
 	}, "", "  ")
 	if err != nil {
