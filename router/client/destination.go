@@ -70,6 +70,11 @@ type Config struct {
 	Inbound, Outbound pool.Settings
 	// E2E, if set, replaces the default ratchet (for tests).
 	E2E E2E
+	// ElGamalOnly publishes only the ElGamal key in our LeaseSet2, as a
+	// Java destination with i2cp.leaseSetEncType=0 does, so that peers
+	// reach us with ElGamal/AES+SessionTags (for tests of that path).
+	// We still take ratchet messages, and answer X25519 peers with it.
+	ElGamalOnly bool
 	Log *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -114,6 +119,10 @@ type remote struct {
 	ls      data.Entry
 	key     [32]byte // its X25519 key from the LeaseSet
 	elgKey  []byte   // its ElGamal key, when it offers no X25519 one
+	// out and lease are the routing path: our outbound tunnel and its
+	// inbound tunnel that we send by while they last.
+	out   *pool.Tunnel
+	lease data.Lease2
 	lsSent  time.Time
 	ourLSAt time.Time // the Published time of our LeaseSet it was sent
 	used    time.Time
@@ -284,7 +293,8 @@ func leaseKey(ins []*pool.Tunnel) string {
 }
 
 // makeLeaseSet signs a LeaseSet2 with a lease per inbound tunnel (at most
-// 16) and our X25519 key. Called with d.mu held.
+// 16), our X25519 key and our ElGamal key (only the ElGamal one with
+// Config.ElGamalOnly). Called with d.mu held.
 func (d *Destination) makeLeaseSet(ins []*pool.Tunnel, now time.Time) (*data.LeaseSet2, error) {
 	elgPub := d.keys.ElGamal.Public()
 	ls := &data.LeaseSet2{
@@ -293,6 +303,9 @@ func (d *Destination) makeLeaseSet(ins []*pool.Tunnel, now time.Time) (*data.Lea
 			{Type: data.CryptoX25519, Key: slices.Clone(d.keys.Encryption.Public[:])},
 			{Type: data.CryptoElGamal, Key: elgPub[:]},
 		},
+	}
+	if d.cfg.ElGamalOnly {
+		ls.EncryptionKeys = ls.EncryptionKeys[1:]
 	}
 	// Published must grow: a floodfill keeps the newer of two.
 	if d.ls != nil && !ls.Published.After(d.ls.Published) {
@@ -341,14 +354,9 @@ func (d *Destination) Send(ctx context.Context, to data.Hash, proto uint8, srcPo
 		return err
 	}
 	now := d.now()
-	lease, ok := pickLease(rm.ls, now)
-	if !ok {
-		d.forgetRemote(to)
-		return fmt.Errorf("%w: %s: every lease expired", ErrNoLeaseSet, data.B32Address(to))
-	}
-	out := d.pool.PickOutbound()
-	if out == nil {
-		return ErrNoTunnels
+	out, lease, err := d.path(rm, to, now)
+	if err != nil {
+		return err
 	}
 	dm, err := i2np.NewMessage(randomMessageID(), now.Add(garlicLifetime), i2np.DataMessage{Data: body})
 	if err != nil {
@@ -436,6 +444,30 @@ func (d *Destination) sealElGamal(peer []byte, cloves []garlic.Clove, now time.T
 	return d.elg.Seal(o, payload)
 }
 
+// path returns the routing path to rm: the outbound tunnel and the
+// remote lease it used last while both last, else a new pair. Keeping
+// one path per peer, as Java and i2pd do, keeps a stream's packets in
+// order; spreading them over every tunnel reorders them.
+func (d *Destination) path(rm *remote, to data.Hash, now time.Time) (*pool.Tunnel, data.Lease2, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out, lease := rm.out, rm.lease
+	if out == nil || !d.pool.Usable(out) {
+		if out = d.pool.PickOutbound(); out == nil {
+			return nil, data.Lease2{}, ErrNoTunnels
+		}
+	}
+	if lease.End.Sub(now) <= 10*time.Second {
+		var ok bool
+		if lease, ok = pickLease(rm.ls, now); !ok {
+			d.forgetRemoteLocked(to)
+			return nil, data.Lease2{}, fmt.Errorf("%w: %s: every lease expired", ErrNoLeaseSet, data.B32Address(to))
+		}
+	}
+	rm.out, rm.lease = out, lease
+	return out, lease, nil
+}
+
 // pickLease returns a random lease of e that lasts at least 10 more
 // seconds.
 func pickLease(e data.Entry, now time.Time) (data.Lease2, bool) {
@@ -458,6 +490,25 @@ func pickLease(e data.Entry, now time.Time) (data.Lease2, bool) {
 		return data.Lease2{}, false
 	}
 	return ls[mrand.IntN(len(ls))], true
+}
+
+// leaseListed reports whether e still has lease l.
+func leaseListed(e data.Entry, l data.Lease2) bool {
+	switch x := e.(type) {
+	case *data.LeaseSet2:
+		for _, y := range x.Leases {
+			if y.Gateway == l.Gateway && y.TunnelID == l.TunnelID {
+				return true
+			}
+		}
+	case *data.LeaseSet:
+		for _, y := range x.Leases {
+			if y.Gateway == l.Gateway && y.TunnelID == l.TunnelID {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // remoteFor returns what we know of to, looking its LeaseSet up when we
@@ -535,6 +586,9 @@ func (d *Destination) learn(e data.Entry) (*remote, error) {
 		delete(d.byKey, rm.key)
 	}
 	rm.dest, rm.ls, rm.key, rm.elgKey = dest, e, key, elgKey
+	if !leaseListed(e, rm.lease) {
+		rm.lease = data.Lease2{} // its tunnels changed: choose again
+	}
 	if found {
 		d.byKey[key] = h
 	}

@@ -63,6 +63,12 @@ func (p *Pool) Inbound() []*Tunnel {
 	return out
 }
 
+// Usable reports whether t is still one of the pool's tunnels with a
+// minute of life left and not dropped.
+func (p *Pool) Usable(t *Tunnel) bool {
+	return t != nil && t.pool == p && !p.closed.Load() && t.usable(p.m.now(), p.m.cfg.Lifetime)
+}
+
 // Expires is when t stops carrying traffic at its hops.
 func (p *Pool) Expires(t *Tunnel) time.Time { return t.Built.Add(p.m.cfg.Lifetime) }
 
