@@ -17,6 +17,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/i2pgo/i2pgo/proxies"
 	"github.com/i2pgo/i2pgo/router"
 )
 
@@ -423,6 +424,9 @@ func TestListRoutes(t *testing.T) {
 		Status:       func() router.Status { return router.Status{} },
 		NetDBRouters: func() []router.RouterEntry { return []router.RouterEntry{{Hash: "abc", Caps: "XfR"}} },
 		Tunnels:      func() []router.TunnelInfo { return nil },
+		I2PTunnels: func() []proxies.TunnelStatus {
+			return []proxies.TunnelStatus{{Name: "site", Type: "server", State: "running", Target: "127.0.0.1:80", B32: "x.b32.i2p"}}
+		},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -430,6 +434,7 @@ func TestListRoutes(t *testing.T) {
 	for path, want := range map[string]string{
 		"/api/netdb/routers":  `"caps":"XfR"`,
 		"/api/router/tunnels": `[]`,
+		"/api/tunnels":        `[{"name":"site","type":"server","state":"running","target":"127.0.0.1:80","b32":"x.b32.i2p","connections":0,"bytes_in":0,"bytes_out":0}]`,
 	} {
 		req := httptest.NewRequest("GET", "http://127.0.0.1:7657"+path, nil)
 		rec := httptest.NewRecorder()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/i2pgo/i2pgo/router/client"
 	"github.com/i2pgo/i2pgo/router/data"
+	"github.com/i2pgo/i2pgo/router/datagram"
 	"github.com/i2pgo/i2pgo/router/garlic"
 	"github.com/i2pgo/i2pgo/router/i2np"
 	"github.com/i2pgo/i2pgo/router/netdb"
@@ -189,4 +190,78 @@ func splitI2PAddr(s string) (string, uint16, error) {
 		return "", 0, fmt.Errorf("router: bad port in %q", s)
 	}
 	return s[:i], port, nil
+}
+
+// Datagram is one datagram received by a local destination. From is
+// the verified sender for repliable datagrams (Datagram1, Datagram2),
+// the sender's hash only for Datagram3, and zero for raw ones.
+type Datagram struct {
+	Proto            uint8 // client.ProtoDatagram, ProtoRaw, ProtoDatagram2, ProtoDatagram3
+	From             data.Destination
+	FromHash         data.Hash
+	FromPort, ToPort uint16
+	Payload          []byte
+}
+
+// HandleDatagrams delivers the destination's incoming datagrams of
+// every kind to h; repliable ones whose signature does not verify are
+// dropped.
+func (l *LocalDestination) HandleDatagrams(h func(Datagram)) {
+	us := l.d.Hash()
+	handle := func(proto uint8) client.Handler {
+		return func(sp, dp uint16, b []byte) {
+			dg, err := datagram.Parse(proto, b)
+			if err != nil {
+				return
+			}
+			out := Datagram{Proto: proto, FromPort: sp, ToPort: dp, Payload: dg.Data()}
+			switch x := dg.(type) {
+			case datagram.Datagram1:
+				if x.Verify() != nil {
+					return
+				}
+				out.From, out.FromHash = x.From, x.From.Hash()
+			case datagram.Datagram2:
+				if x.Verify(us, time.Now()) != nil {
+					return
+				}
+				out.From, out.FromHash = x.From, x.From.Hash()
+			case datagram.Datagram3:
+				out.FromHash = x.From
+			}
+			h(out)
+		}
+	}
+	for _, p := range []uint8{client.ProtoDatagram, client.ProtoRaw, client.ProtoDatagram2, client.ProtoDatagram3} {
+		l.d.Handle(p, handle(p))
+	}
+}
+
+// SendDatagram sends payload to the destination whose hash is to, as a
+// datagram of kind proto: client.ProtoDatagram (repliable, Datagram1),
+// ProtoDatagram2 (repliable, replay-resistant), ProtoDatagram3
+// (repliable by hash, unsigned) or ProtoRaw.
+func (l *LocalDestination) SendDatagram(ctx context.Context, to data.Hash, proto uint8, fromPort, toPort uint16, payload []byte) error {
+	var dg datagram.Datagram
+	var err error
+	switch proto {
+	case client.ProtoDatagram:
+		dg, err = datagram.NewDatagram1(l.d.Destination(), l.d.Signer(), payload)
+	case client.ProtoDatagram2:
+		dg, err = datagram.NewDatagram2(l.d.Destination(), l.d.Signer(), to, data.Mapping{}, nil, payload)
+	case client.ProtoDatagram3:
+		dg = datagram.NewDatagram3(l.d.Hash(), data.Mapping{}, payload)
+	case client.ProtoRaw:
+		dg = datagram.Raw{Payload: payload}
+	default:
+		return fmt.Errorf("router: protocol %d is not a datagram", proto)
+	}
+	if err != nil {
+		return err
+	}
+	b, err := dg.AppendBinary(nil)
+	if err != nil {
+		return err
+	}
+	return l.d.Send(ctx, to, proto, fromPort, toPort, b)
 }
