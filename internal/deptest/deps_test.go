@@ -31,6 +31,7 @@ var allowed = map[string][]string{
 	"router/tunnel":                  {"router/i2np", "router/garlic", "router/data", "router/crypto", "router/crypto/noise"},
 	"router/tunnel/build":            {"router/tunnel", "router/i2np", "router/garlic", "router/data", "router/crypto", "router/crypto/noise"},
 	"router/tunnel/pool":             {"router/tunnel", "router/tunnel/build", "router/profile", "router/data", "router/i2np", "router/garlic"},
+	"router/tunnel/pool/pooltest":    {"router/..."},
 	"router/client":                  {"router/tunnel/pool", "router/tunnel", "router/garlic", "router/i2np", "router/data", "router/crypto"},
 	"router/client/clienttest":       {"router/..."},
 	"router/streaming":               {"router/data", "router/crypto"},

@@ -75,7 +75,7 @@ type Config struct {
 	// reach us with ElGamal/AES+SessionTags (for tests of that path).
 	// We still take ratchet messages, and answer X25519 peers with it.
 	ElGamalOnly bool
-	Log *slog.Logger
+	Log         *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -115,14 +115,14 @@ type Destination struct {
 
 // remote is what we know of a destination we talk to.
 type remote struct {
-	dest    data.Destination
-	ls      data.Entry
-	key     [32]byte // its X25519 key from the LeaseSet
-	elgKey  []byte   // its ElGamal key, when it offers no X25519 one
+	dest   data.Destination
+	ls     data.Entry
+	key    [32]byte // its X25519 key from the LeaseSet
+	elgKey []byte   // its ElGamal key, when it offers no X25519 one
 	// out and lease are the routing path: our outbound tunnel and its
 	// inbound tunnel that we send by while they last.
-	out   *pool.Tunnel
-	lease data.Lease2
+	out     *pool.Tunnel
+	lease   data.Lease2
 	lsSent  time.Time
 	ourLSAt time.Time // the Published time of our LeaseSet it was sent
 	used    time.Time
@@ -668,17 +668,15 @@ func (d *Destination) deliver(gw data.Hash, m i2np.Message) {
 			continue
 		}
 		c, err := garlic.ParseClove(b.Data)
-		if err != nil {
-			continue
+		if err != nil || !d.forUs(c.Delivery, c.To) || !d.clove(c.Msg) {
+			d.dropped.Add(1)
 		}
-		if c.Delivery == garlic.DeliveryDestination && c.To != d.Hash() {
-			continue
-		}
-		if c.Delivery != garlic.DeliveryLocal && c.Delivery != garlic.DeliveryDestination {
-			continue
-		}
-		d.clove(c.Msg)
 	}
+}
+
+// forUs reports whether a clove with this delivery is for us.
+func (d *Destination) forUs(t garlic.DeliveryType, to data.Hash) bool {
+	return t == garlic.DeliveryLocal || t == garlic.DeliveryDestination && to == d.Hash()
 }
 
 // legacy handles the cloves of an ElGamal garlic.
@@ -689,50 +687,81 @@ func (d *Destination) legacy(pt []byte) {
 		return
 	}
 	for _, c := range lg.Cloves {
+		var ok bool
 		switch {
-		case c.Delivery == garlic.DeliveryLocal, c.Delivery == garlic.DeliveryDestination && c.To == d.Hash():
-			d.clove(c.Msg)
+		case d.forUs(c.Delivery, c.To):
+			ok = d.clove(c.Msg)
+		case c.Delivery == garlic.DeliveryTunnel && c.Msg.Type == i2np.DeliveryStatus:
+			ok = d.forwardStatus(c.To, c.Tunnel, c.Msg)
+		}
+		if !ok {
+			d.dropped.Add(1)
 		}
 	}
 }
 
-// clove handles one message from a garlic for us.
-func (d *Destination) clove(m i2np.Message) {
+// forwardStatus sends the DeliveryStatus clove of an ElGamal garlic on
+// to the sender's inbound tunnel gw/id, through one of our outbound
+// tunnels: it acknowledges the session tags the garlic delivered, and
+// the sender uses them only once it comes back (as our own sealElGamal
+// asks of its peers; i2pd forwards such cloves the same way). Other
+// tunnel cloves are dropped: we relay nothing else for peers.
+func (d *Destination) forwardStatus(gw data.Hash, id data.TunnelID, m i2np.Message) bool {
+	out := d.pool.PickOutbound()
+	if out == nil {
+		return false
+	}
+	return out.Send(tunnel.DeliveryInstructions{Type: tunnel.DeliveryTunnel, To: gw, TunnelID: id}, m) == nil
+}
+
+// clove handles one message from a garlic for us; false if it was of no
+// use (malformed, forged, or for no handler).
+func (d *Destination) clove(m i2np.Message) bool {
 	switch m.Type {
 	case i2np.Data:
 		dm, err := i2np.ParseDataMessage(m.Payload)
 		if err != nil {
-			return
+			return false
 		}
 		proto, sp, dp, payload, err := DecodePayload(dm.Data, 0)
 		if err != nil {
 			d.log.Debug("payload dropped", "err", err)
-			return
+			return false
 		}
 		d.mu.Lock()
 		h := d.handlers[proto]
 		d.mu.Unlock()
-		if h != nil {
-			h(sp, dp, payload)
+		if h == nil {
+			return false
 		}
+		h(sp, dp, payload)
+		return true
 	case i2np.DeliveryStatus:
-		if st, err := i2np.ParseDeliveryStatusMessage(m.Payload); err == nil {
-			d.elg.Confirm(uint32(st.ID), d.now())
+		st, err := i2np.ParseDeliveryStatusMessage(m.Payload)
+		if err != nil {
+			return false
 		}
+		d.elg.Confirm(uint32(st.ID), d.now())
+		return true
 	case i2np.DatabaseStore:
 		ds, err := i2np.ParseDatabaseStoreMessage(m.Payload)
 		if err != nil || (ds.StoreType != data.StoreLeaseSet2 && ds.StoreType != data.StoreLeaseSet) {
-			return
+			return false
 		}
 		e, err := data.ParseEntry(ds.StoreType, ds.Data)
 		if err != nil || e.Hash() != ds.Key || e.Verify() != nil {
-			return
+			d.log.Debug("LeaseSet in garlic dropped", "err", err)
+			return false
 		}
-		d.learn(e)
+		_, err = d.learn(e)
+		return err == nil
 	}
+	return false
 }
 
-// Stats counts garlic messages.
+// Stats counts garlic messages. Dropped counts those not opened, and the
+// cloves of opened ones that were of no use (malformed, forged, not for
+// us, or for a protocol without a handler).
 type Stats struct {
 	Sent, Received, Dropped uint64
 	Remotes                 int
