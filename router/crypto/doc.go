@@ -15,8 +15,11 @@
 //   - SipHash-2-4 for NTCP2 length obfuscation.
 //   - Elligator2 for X25519 keys as i2pd and Java encode them (ecies.rst
 //     "2a) Elligator2"), for ECIES-X25519-AEAD-Ratchet (elligator2.go).
+//   - The bare ChaCha20 stream cipher, counter 1, for encrypted LeaseSets
+//     (chacha20.go).
 //
-// ChaCha20-Poly1305, AES-256-CBC and HKDF are not in this package yet.
+// ChaCha20-Poly1305, AES-256-CBC and HKDF are not in this package yet (HKDF
+// is the standard library's crypto/hkdf).
 //
 // # Wire formats and checks
 //

@@ -1,8 +1,9 @@
 // Package data implements the I2P common structures: the types every other
 // protocol carries. It follows the specification pages
 // common-structures.rst (last updated 2025-06, accurate for 0.9.67),
-// encryptedleaseset.rst (the outer layer of EncryptedLeaseSet only) and
-// b32encrypted.rst (b33 addresses), as found under /work/shared/specs/spec.
+// encryptedleaseset.rst (2025-05, 0.9.66: the EncryptedLeaseSet layers,
+// key blinding and per-client authorization; blinding.go, encryptedls.go)
+// and b32encrypted.rst (b33 addresses), as found under /work/shared/specs/spec.
 //
 // # Codecs
 //
