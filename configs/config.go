@@ -43,6 +43,7 @@ type Tunnel struct {
 	Keys        string         `yaml:"keys"`        // keys file in datadir; empty: transient
 	Inbound     TunnelSettings `yaml:"inbound"`
 	Outbound    TunnelSettings `yaml:"outbound"`
+	Encrypted   bool           `yaml:"encrypted"` // publish an encrypted LeaseSet (b33 address)
 	Enabled     bool           `yaml:"enabled"`
 }
 

@@ -11,9 +11,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/i2pgo/i2pgo/router/data"
 )
 
 // fileSize is the size of the file fetched end to end (issue 6: 10 MiB).
@@ -184,4 +188,65 @@ func proxyPort(k int) int {
 	var b int
 	fmt.Sscan(netBase, &b)
 	return b + 100*k + 44
+}
+
+// TestEncryptedLeaseSet: destinations with encrypted LeaseSets (b33
+// addresses), both ways. An i2pd client tunnel reaches an i2pgo server
+// tunnel with `encrypted: true` by its b33 address, and an i2pgo client
+// tunnel reaches an i2pd server tunnel with i2cp.leaseSetType=5 by its
+// b33 address (computed from its keys file).
+func TestEncryptedLeaseSet(t *testing.T) {
+	port, sum := webServer(t)
+	start := time.Now()
+	name := "e2e-b33"
+	if _, err := netCmd("server", netDir, "3", name, fmt.Sprint(port), "http", "i2cp.leaseSetType=5").Output(); err != nil {
+		t.Fatalf("i2pd-net server (encrypted): %v", err)
+	}
+	keys, err := os.ReadFile(filepath.Join(netDir, "r3", name+".dat"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dest, _, err := data.ParseDestination(keys)
+	if err != nil {
+		t.Fatalf("%s.dat: %v", name, err)
+	}
+	site := data.B33Address{SigType: dest.SigType(), BlindedSigType: data.BlindedSigType, PublicKey: dest.SigningKey()}.String()
+	t.Logf("i2pd encrypted server tunnel %s on r3 after %v", site, time.Since(start).Round(time.Second))
+	local := freePort(t)
+	n := startNodeWith(t, t.TempDir(), freePort(t), options{topYAML: fmt.Sprintf(`tunnels:
+  - name: to-i2pd-b33
+    type: client
+    listen: 127.0.0.1:%d
+    destination: %s
+  - name: secret-site
+    type: server
+    target: 127.0.0.1:%d
+    encrypted: true
+`, local, site, port)})
+	waitTunnels(t, n, 3*time.Minute)
+	var ts []struct {
+		Name string `json:"name"`
+		B33  string `json:"b33"`
+	}
+	if err := n.getJSON("/api/tunnels", &ts); err != nil {
+		t.Fatal(err)
+	}
+	ours := ""
+	for _, e := range ts {
+		if e.Name == "secret-site" {
+			ours = e.B33
+		}
+	}
+	if len(ours) < 60 {
+		t.Fatalf("no b33 address for the encrypted server tunnel: %+v", ts)
+	}
+	took := fetchUntil(t, 5*time.Minute, "i2pgo client → i2pd encrypted server", fmt.Sprintf("http://127.0.0.1:%d/file", local), "", site, sum)
+	t.Logf("i2pgo client tunnel → i2pd server by b33: 10 MiB in %v (%.2f MB/s), sha256 ok", took.Round(time.Millisecond), float64(fileSize)/1e6/took.Seconds())
+
+	toUs := freePort(t)
+	if err := netCmd("client", netDir, "4", "to-b33", fmt.Sprint(toUs), ours, "80").Run(); err != nil {
+		t.Fatalf("i2pd-net client to our b33: %v", err)
+	}
+	took = fetchUntil(t, 5*time.Minute, "i2pd client → i2pgo encrypted server", fmt.Sprintf("http://127.0.0.1:%d/file", toUs), "", ours, sum)
+	t.Logf("i2pd client tunnel → i2pgo server %s: 10 MiB in %v (%.2f MB/s), sha256 ok", ours, took.Round(time.Millisecond), float64(fileSize)/1e6/took.Seconds())
 }

@@ -30,6 +30,9 @@ import (
 // Destination is a local I2P destination with streaming.
 type Destination interface {
 	B32() string
+	// B33 is its b33 address when it publishes an encrypted LeaseSet,
+	// else "".
+	B33() string
 	// Ready reports whether it has tunnels and a published LeaseSet.
 	Ready() bool
 	// Dial opens a stream to a b32.i2p address or base64 destination,
@@ -58,6 +61,7 @@ type DestinationConfig struct {
 	Name              string
 	Keys              string // keys file in datadir; empty: transient
 	Inbound, Outbound Settings
+	Encrypted         bool // publish an encrypted LeaseSet (b33 address)
 }
 
 // Tunnel types.
@@ -79,7 +83,10 @@ type TunnelConfig struct {
 	Target            string
 	Keys              string
 	Inbound, Outbound Settings
-	Enabled           bool
+	// Encrypted publishes an encrypted LeaseSet; the tunnel is then
+	// reached by its b33 address.
+	Encrypted bool
+	Enabled   bool
 }
 
 // Check reports what is wrong with the entry.
@@ -127,6 +134,7 @@ type TunnelStatus struct {
 	Target      string `json:"target,omitempty"`
 	Destination string `json:"destination,omitempty"`
 	B32         string `json:"b32"`
+	B33         string `json:"b33,omitempty"`
 	Error       string `json:"error,omitempty"`
 	Connections uint64 `json:"connections"`
 	BytesIn     uint64 `json:"bytes_in"`
@@ -256,7 +264,7 @@ func (t *tunnel) status() TunnelStatus {
 	st := TunnelStatus{Name: t.cfg.Name, Type: t.cfg.Type, State: t.state, Listen: t.cfg.Listen, Target: t.cfg.Target,
 		Destination: t.cfg.Destination, Error: t.err, Connections: t.conns.Load(), BytesIn: t.in.Load(), BytesOut: t.out.Load()}
 	if t.dest != nil {
-		st.B32 = t.dest.B32()
+		st.B32, st.B33 = t.dest.B32(), t.dest.B33()
 		if st.State == StateStarting && t.dest.Ready() {
 			st.State = StateRunning
 		}
@@ -266,7 +274,7 @@ func (t *tunnel) status() TunnelStatus {
 
 func (m *Manager) run(ctx context.Context, t *tunnel) {
 	t.set(StateStarting, nil)
-	d, err := m.net.NewDestination(DestinationConfig{Name: t.cfg.Name, Keys: t.cfg.Keys, Inbound: t.cfg.Inbound, Outbound: t.cfg.Outbound})
+	d, err := m.net.NewDestination(DestinationConfig{Name: t.cfg.Name, Keys: t.cfg.Keys, Inbound: t.cfg.Inbound, Outbound: t.cfg.Outbound, Encrypted: t.cfg.Encrypted})
 	if err != nil {
 		t.set(StateFailed, err)
 		m.log.Warn("tunnel not started", "tunnel", t.cfg.Name, "err", err)

@@ -36,6 +36,7 @@ type memDest struct {
 }
 
 func (d *memDest) B32() string  { return d.b32 }
+func (d *memDest) B33() string  { return "" }
 func (d *memDest) Ready() bool  { return true }
 func (d *memDest) Close() error { return nil }
 func (d *memDest) Run(ctx context.Context) error {

@@ -78,6 +78,9 @@ type DestinationConfig struct {
 	// Inbound and Outbound are its tunnel settings (zero fields: 3 hops,
 	// 2 tunnels).
 	Inbound, Outbound TunnelSettings
+	// Encrypted publishes an encrypted LeaseSet: the destination is then
+	// reached by its b33 address only.
+	Encrypted bool
 }
 
 // LocalDestination is a destination of ours with streaming: Dial and
@@ -114,7 +117,7 @@ func (r *Router) NewDestination(cfg DestinationConfig) (*LocalDestination, error
 	if err != nil {
 		return nil, err
 	}
-	d, err := client.New(client.Config{Name: cfg.Name, Keys: keys, Inbound: cfg.Inbound, Outbound: cfg.Outbound, Log: r.log}, (*clientNet)(r))
+	d, err := client.New(client.Config{Name: cfg.Name, Keys: keys, Inbound: cfg.Inbound, Outbound: cfg.Outbound, Encrypted: cfg.Encrypted, Log: r.log}, (*clientNet)(r))
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +146,10 @@ func (l *LocalDestination) Close() error {
 // B32 is the destination's b32.i2p address.
 func (l *LocalDestination) B32() string { return l.d.B32() }
 
+// B33 is the destination's b33 address when it publishes an encrypted
+// LeaseSet, else "".
+func (l *LocalDestination) B33() string { return l.d.B33() }
+
 // Base64 is the full destination in I2P base64.
 func (l *LocalDestination) Base64() string { return l.d.Destination().Base64() }
 
@@ -165,7 +172,15 @@ func (l *LocalDestination) Dial(ctx context.Context, to string, port uint16) (ne
 		port = p
 	}
 	var dest data.Destination
-	if strings.HasSuffix(host, data.B32Suffix) {
+	if strings.HasSuffix(host, data.B32Suffix) && len(host)-len(data.B32Suffix) > 52 {
+		a, err := data.ParseB33Address(host)
+		if err != nil {
+			return nil, fmt.Errorf("router: %q: %w", host, err)
+		}
+		if dest, err = l.d.ResolveB33(ctx, a); err != nil {
+			return nil, err
+		}
+	} else if strings.HasSuffix(host, data.B32Suffix) {
 		h, err := data.ParseB32Address(host)
 		if err != nil {
 			return nil, fmt.Errorf("router: %q: %w", host, err)

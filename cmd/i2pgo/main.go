@@ -155,7 +155,7 @@ func tunnelSettings(s configs.TunnelSettings) router.TunnelSettings {
 type tunnelNet router.Router
 
 func (n *tunnelNet) NewDestination(c proxies.DestinationConfig) (proxies.Destination, error) {
-	return (*router.Router)(n).NewDestination(router.DestinationConfig{Name: c.Name, Keys: c.Keys,
+	return (*router.Router)(n).NewDestination(router.DestinationConfig{Name: c.Name, Keys: c.Keys, Encrypted: c.Encrypted,
 		Inbound:  router.TunnelSettings{Length: c.Inbound.Length, Quantity: c.Inbound.Quantity},
 		Outbound: router.TunnelSettings{Length: c.Outbound.Length, Quantity: c.Outbound.Quantity}})
 }
@@ -164,7 +164,7 @@ func tunnelConfigs(ts []configs.Tunnel) []proxies.TunnelConfig {
 	out := make([]proxies.TunnelConfig, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, proxies.TunnelConfig{Name: t.Name, Type: t.Type, Listen: t.Listen, Destination: t.Destination,
-			Target: t.Target, Keys: t.Keys, Enabled: t.Enabled,
+			Target: t.Target, Keys: t.Keys, Enabled: t.Enabled, Encrypted: t.Encrypted,
 			Inbound:  proxies.Settings{Length: t.Inbound.Length, Quantity: t.Inbound.Quantity},
 			Outbound: proxies.Settings{Length: t.Outbound.Length, Quantity: t.Outbound.Quantity}})
 	}

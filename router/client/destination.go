@@ -75,7 +75,12 @@ type Config struct {
 	// reach us with ElGamal/AES+SessionTags (for tests of that path).
 	// We still take ratchet messages, and answer X25519 peers with it.
 	ElGamalOnly bool
-	Log         *slog.Logger
+	// Encrypted publishes an encrypted LeaseSet (encryptedleaseset.rst,
+	// no per-client authorization) instead of the LeaseSet2: the
+	// destination is then reached by its b33 address (B33), and its
+	// inner LeaseSet2 goes only to the peers it talks to.
+	Encrypted bool
+	Log       *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -97,11 +102,12 @@ type Destination struct {
 	mu        sync.Mutex
 	handlers  map[uint8]Handler
 	remotes   map[data.Hash]*remote
-	byKey     map[[32]byte]data.Hash // remote static key → destination hash
-	ls        *data.LeaseSet2        // our current LeaseSet
-	leaseKey  string                 // the inbound tunnels ls was made from
-	published time.Time              // when ls was last confirmed by a floodfill
-	tried     time.Time              // last publish attempt
+	byKey     map[[32]byte]data.Hash  // remote static key → destination hash
+	ls        *data.LeaseSet2         // our current LeaseSet
+	els       *data.EncryptedLeaseSet // ls encrypted, with Config.Encrypted
+	leaseKey  string                  // the inbound tunnels ls was made from
+	published time.Time               // when ls was last confirmed by a floodfill
+	tried     time.Time               // last publish attempt
 
 	// ctx is cancelled by Close; wg waits for the background sends of
 	// Session.Send; lookups bounds them.
@@ -126,6 +132,9 @@ type remote struct {
 	lsSent  time.Time
 	ourLSAt time.Time // the Published time of our LeaseSet it was sent
 	used    time.Time
+	// b33 is set for a remote found by its b33 address: its LeaseSet is
+	// looked up under the day's blinded key.
+	b33 *data.B33Address
 }
 
 // Limits.
@@ -178,6 +187,19 @@ func (d *Destination) Hash() data.Hash { return d.keys.Destination.Hash() }
 
 // B32 is the destination's b32.i2p address.
 func (d *Destination) B32() string { return data.B32Address(d.Hash()) }
+
+// B33 is the destination's b33 address (a long .b32.i2p name) when it
+// publishes an encrypted LeaseSet, else "".
+func (d *Destination) B33() string {
+	if !d.cfg.Encrypted {
+		return ""
+	}
+	return d.b33().String()
+}
+
+func (d *Destination) b33() data.B33Address {
+	return data.B33Address{SigType: d.keys.Destination.SigType(), BlindedSigType: data.BlindedSigType, PublicKey: d.keys.Destination.SigningKey()}
+}
 
 // Destination is the full destination.
 func (d *Destination) Destination() data.Destination { return d.keys.Destination }
@@ -246,20 +268,31 @@ func (d *Destination) maintain(ctx context.Context) {
 	}
 	key := leaseKey(ins)
 	d.mu.Lock()
-	if key != d.leaseKey || d.ls == nil || d.ls.Expires.Sub(now) < 2*time.Minute {
+	if key != d.leaseKey || d.ls == nil || d.ls.Expires.Sub(now) < 2*time.Minute ||
+		(d.els != nil && d.els.Expires.Sub(now) < 2*time.Minute) {
 		ls, err := d.makeLeaseSet(ins, now)
+		var els *data.EncryptedLeaseSet
+		if err == nil && d.cfg.Encrypted {
+			// Expires is capped at the next UTC midnight, when the
+			// blinded key changes; the check above makes a new one.
+			els, err = data.EncryptLeaseSet(ls, d.keys.Signer, "", nil)
+		}
 		if err != nil {
 			d.mu.Unlock()
 			d.log.Warn("LeaseSet not signed", "err", err)
 			return
 		}
-		d.ls, d.leaseKey, d.published = ls, key, time.Time{}
+		d.ls, d.els, d.leaseKey, d.published = ls, els, key, time.Time{}
 	}
 	due := d.published.IsZero() && now.Sub(d.tried) >= republishAfter
 	if due {
 		d.tried = now
 	}
 	ls := d.ls
+	var pub data.Entry = ls
+	if d.els != nil {
+		pub = d.els
+	}
 	d.mu.Unlock()
 	if !due {
 		return
@@ -270,7 +303,7 @@ func (d *Destination) maintain(ctx context.Context) {
 	}
 	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := d.net.PublishLeaseSet(pctx, ls, out); err != nil {
+	if err := d.net.PublishLeaseSet(pctx, pub, out); err != nil {
 		d.log.Info("LeaseSet not published", "err", err)
 		return
 	}
@@ -306,6 +339,9 @@ func (d *Destination) makeLeaseSet(ins []*pool.Tunnel, now time.Time) (*data.Lea
 	}
 	if d.cfg.ElGamalOnly {
 		ls.EncryptionKeys = ls.EncryptionKeys[1:]
+	}
+	if d.cfg.Encrypted {
+		ls.Flags |= data.LS2FlagBlinded // as i2pd marks the inner LeaseSet
 	}
 	// Published must grow: a floodfill keeps the newer of two.
 	if d.ls != nil && !ls.Published.After(d.ls.Published) {
@@ -523,7 +559,14 @@ func (d *Destination) remoteFor(ctx context.Context, to data.Hash) (*remote, err
 			return rm, nil
 		}
 	}
+	var b33 *data.B33Address
+	if rm != nil {
+		b33 = rm.b33
+	}
 	d.mu.Unlock()
+	if b33 != nil {
+		return d.lookupB33(ctx, *b33)
+	}
 	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
 	e, err := d.net.LookupLeaseSet(lctx, to)
@@ -531,6 +574,50 @@ func (d *Destination) remoteFor(ctx context.Context, to data.Hash) (*remote, err
 		return nil, fmt.Errorf("%w: %s: %v", ErrNoLeaseSet, data.B32Address(to), err)
 	}
 	return d.learn(e)
+}
+
+// lookupB33 finds and decrypts the encrypted LeaseSet of addr.
+func (d *Destination) lookupB33(ctx context.Context, addr data.B33Address) (*remote, error) {
+	now := d.now()
+	key, err := addr.Key(now, "")
+	if err != nil {
+		return nil, fmt.Errorf("client: b33 address: %w", err)
+	}
+	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	e, err := d.net.LookupLeaseSet(lctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrNoLeaseSet, addr, err)
+	}
+	els, ok := e.(*data.EncryptedLeaseSet)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s: the netDb holds a %T under its blinded key", ErrNoLeaseSet, addr, e)
+	}
+	inner, err := els.Decrypt(addr, "", now)
+	if err != nil {
+		return nil, fmt.Errorf("client: LeaseSet of %s: %w", addr, err)
+	}
+	rm, err := d.learn(inner)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	a := addr
+	rm.b33 = &a
+	d.mu.Unlock()
+	return rm, nil
+}
+
+// ResolveB33 returns the destination of a b33 address, from its
+// encrypted LeaseSet.
+func (d *Destination) ResolveB33(ctx context.Context, addr data.B33Address) (data.Destination, error) {
+	rm, err := d.lookupB33(ctx, addr)
+	if err != nil {
+		return data.Destination{}, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return rm.dest, nil
 }
 
 // learn caches a verified remote LeaseSet.
@@ -663,15 +750,35 @@ func (d *Destination) deliver(gw data.Hash, m i2np.Message) {
 		return
 	}
 	d.received.Add(1)
-	for _, b := range blocks {
-		if b.Type != garlic.BlockGarlicClove {
-			continue
-		}
-		c, err := garlic.ParseClove(b.Data)
-		if err != nil || !d.forUs(c.Delivery, c.To) || !d.clove(c.Msg) {
-			d.dropped.Add(1)
+	// LeaseSets first: the sender's LeaseSet travels with its first
+	// messages, and a data clove may be answered at once.
+	for _, first := range []bool{true, false} {
+		for _, b := range blocks {
+			if b.Type != garlic.BlockGarlicClove {
+				continue
+			}
+			c, err := garlic.ParseClove(b.Data)
+			if err == nil && (c.Msg.Type == i2np.DatabaseStore) != first {
+				continue
+			}
+			if err != nil && !first {
+				continue
+			}
+			if err != nil || !d.forUs(c.Delivery, c.To) || !d.clove(c.Msg) {
+				d.dropped.Add(1)
+			}
 		}
 	}
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // forUs reports whether a clove with this delivery is for us.
@@ -686,6 +793,9 @@ func (d *Destination) legacy(pt []byte) {
 		d.dropped.Add(1)
 		return
 	}
+	slices.SortStableFunc(lg.Cloves, func(a, b garlic.LegacyClove) int { // LeaseSets first
+		return cmpBool(b.Msg.Type == i2np.DatabaseStore, a.Msg.Type == i2np.DatabaseStore)
+	})
 	for _, c := range lg.Cloves {
 		var ok bool
 		switch {
