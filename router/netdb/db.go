@@ -721,58 +721,18 @@ func (db *DB) Explore(ctx context.Context) {
 // (how-network-database.html, "RouterInfo publishing"). It returns the
 // floodfill that confirmed.
 func (db *DB) Publish(ctx context.Context) (data.Hash, error) {
-	ri := db.cfg.RouterInfo()
-	rk := kad.RoutingKey(db.self(), db.now())
-	tried := map[data.Hash]bool{}
-	for attempt := 0; attempt < 3; attempt++ {
-		ffs := kad.Closest(rk, db.floodfillHashes(), 1, func(h data.Hash) bool { return tried[h] })
-		if len(ffs) == 0 {
-			break
+	ds := i2np.DatabaseStoreMessage{Key: db.self(), StoreType: data.StoreRouterInfo, ReplyGateway: db.self(), Data: db.cfg.RouterInfo()}
+	ff, err := db.storeConfirmed(ctx, ds, db.cfg.Sender.Send)
+	if err != nil {
+		if ctx.Err() == nil {
+			err = errors.New("netdb: no floodfill confirmed our RouterInfo")
 		}
-		ff := ffs[0]
-		tried[ff] = true
-		var tok [4]byte
-		rand.Read(tok[:])
-		token := binary.BigEndian.Uint32(tok[:]) | 1
-		ds := i2np.DatabaseStoreMessage{Key: db.self(), StoreType: data.StoreRouterInfo, ReplyToken: token, ReplyGateway: db.self(), Data: ri}
-		p, err := ds.AppendBinary(nil)
-		if err != nil {
-			return data.Hash{}, err
-		}
-		ack := make(chan struct{})
-		db.mu.Lock()
-		db.acks[i2np.MessageID(token)] = ack
-		db.mu.Unlock()
-		if err := db.cfg.Sender.Send(ff, db.newMessage(i2np.DatabaseStore, p)); err != nil {
-			db.mu.Lock()
-			delete(db.acks, i2np.MessageID(token))
-			db.mu.Unlock()
-			continue
-		}
-		t := time.NewTimer(2 * db.cfg.LookupTimeout)
-		select {
-		case <-ack:
-			t.Stop()
-			db.pubOK.Add(1)
-			db.lastPub.Store(db.now().UnixNano())
-			if db.cfg.Profiles != nil {
-				db.cfg.Profiles.RecordStore(ff, true)
-			}
-			db.log.Info("RouterInfo published", "floodfill", ff)
-			return ff, nil
-		case <-t.C:
-			if db.cfg.Profiles != nil {
-				db.cfg.Profiles.RecordStore(ff, false)
-			}
-		case <-ctx.Done():
-			t.Stop()
-			return data.Hash{}, ctx.Err()
-		}
-		db.mu.Lock()
-		delete(db.acks, i2np.MessageID(token))
-		db.mu.Unlock()
+		return data.Hash{}, err
 	}
-	return data.Hash{}, errors.New("netdb: no floodfill confirmed our RouterInfo")
+	db.pubOK.Add(1)
+	db.lastPub.Store(db.now().UnixNano())
+	db.log.Info("RouterInfo published", "floodfill", ff)
+	return ff, nil
 }
 
 // PublishLeaseSet stores a LeaseSet of one of our destinations at the
@@ -787,7 +747,24 @@ func (db *DB) PublishLeaseSet(ctx context.Context, e data.Entry, route Route) (d
 	}
 	key := e.Hash()
 	db.ls.put(e)
-	rk := kad.RoutingKey(key, db.now())
+	ds := i2np.DatabaseStoreMessage{Key: key, StoreType: e.StoreType(), ReplyGateway: route.ReplyGateway, ReplyTunnel: route.ReplyTunnel, Data: e.Bytes()}
+	ff, err := db.storeConfirmed(ctx, ds, route.Send)
+	if err != nil {
+		if ctx.Err() == nil {
+			err = fmt.Errorf("netdb: no floodfill confirmed the LeaseSet of %s", key)
+		}
+		return data.Hash{}, err
+	}
+	db.log.Info("LeaseSet published", "dest", key, "floodfill", ff)
+	return ff, nil
+}
+
+// storeConfirmed sends ds (with a fresh reply token) to the floodfills
+// closest to ds.Key's routing key, one at a time and at most three,
+// until one confirms it with a DeliveryStatus; each gets twice the
+// lookup timeout. It records the outcomes in the profiles.
+func (db *DB) storeConfirmed(ctx context.Context, ds i2np.DatabaseStoreMessage, send func(data.Hash, i2np.Message) error) (data.Hash, error) {
+	rk := kad.RoutingKey(ds.Key, db.now())
 	tried := map[data.Hash]bool{}
 	for attempt := 0; attempt < 3; attempt++ {
 		ffs := kad.Closest(rk, db.floodfillHashes(), 1, func(h data.Hash) bool { return tried[h] || h == db.self() })
@@ -798,45 +775,41 @@ func (db *DB) PublishLeaseSet(ctx context.Context, e data.Entry, route Route) (d
 		tried[ff] = true
 		var tok [4]byte
 		rand.Read(tok[:])
-		token := binary.BigEndian.Uint32(tok[:]) | 1
-		ds := i2np.DatabaseStoreMessage{Key: key, StoreType: e.StoreType(), ReplyToken: token,
-			ReplyGateway: route.ReplyGateway, ReplyTunnel: route.ReplyTunnel, Data: e.Bytes()}
+		ds.ReplyToken = binary.BigEndian.Uint32(tok[:]) | 1
 		p, err := ds.AppendBinary(nil)
 		if err != nil {
 			return data.Hash{}, err
 		}
+		id := i2np.MessageID(ds.ReplyToken)
 		ack := make(chan struct{})
 		db.mu.Lock()
-		db.acks[i2np.MessageID(token)] = ack
+		db.acks[id] = ack
 		db.mu.Unlock()
-		err = route.Send(ff, db.newMessage(i2np.DatabaseStore, p))
-		if err == nil {
+		confirmed := false
+		if err := send(ff, db.newMessage(i2np.DatabaseStore, p)); err == nil {
 			t := time.NewTimer(2 * db.cfg.LookupTimeout)
 			select {
 			case <-ack:
-				t.Stop()
-				if db.cfg.Profiles != nil {
-					db.cfg.Profiles.RecordStore(ff, true)
-				}
-				db.log.Info("LeaseSet published", "dest", key, "floodfill", ff)
-				return ff, nil
+				confirmed = true
 			case <-t.C:
-				if db.cfg.Profiles != nil {
-					db.cfg.Profiles.RecordStore(ff, false)
-				}
 			case <-ctx.Done():
-				t.Stop()
-				err = ctx.Err()
+			}
+			t.Stop()
+			if db.cfg.Profiles != nil && ctx.Err() == nil {
+				db.cfg.Profiles.RecordStore(ff, confirmed)
 			}
 		}
 		db.mu.Lock()
-		delete(db.acks, i2np.MessageID(token))
+		delete(db.acks, id)
 		db.mu.Unlock()
+		if confirmed {
+			return ff, nil
+		}
 		if ctx.Err() != nil {
 			return data.Hash{}, ctx.Err()
 		}
 	}
-	return data.Hash{}, fmt.Errorf("netdb: no floodfill confirmed the LeaseSet of %s", key)
+	return data.Hash{}, errors.New("netdb: no floodfill confirmed the store")
 }
 
 // RepublishSoon asks Run to publish our RouterInfo now (it changed).
