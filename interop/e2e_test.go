@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -198,14 +199,29 @@ func proxyPort(k int) int {
 func TestEncryptedLeaseSet(t *testing.T) {
 	port, sum := webServer(t)
 	start := time.Now()
-	name := "e2e-b33"
-	if _, err := netCmd("server", netDir, "3", name, fmt.Sprint(port), "http", "i2cp.leaseSetType=5").Output(); err != nil {
-		t.Fatalf("i2pd-net server (encrypted): %v", err)
-	}
-	keys, err := os.ReadFile(filepath.Join(netDir, "r3", name+".dat"))
-	if err != nil {
+	// i2pd-net server waits for a LeaseSet listed under the destination's
+	// hash, which an encrypted one never is: add the tunnel to r3 by hand
+	// (tunnels.d/NAME.conf and SIGHUP, as i2pd-net does) and let the
+	// fetch below wait for it.
+	name := fmt.Sprintf("e2e-b33-%d", time.Now().Unix()%100000)
+	conf := fmt.Sprintf("[%s]\ntype = http\nhost = 127.0.0.1\nport = %d\nkeys = %s.dat\ni2cp.leaseSetType = 5\n", name, port, name)
+	confPath := filepath.Join(netDir, "r3", "tunnels.d", name+".conf")
+	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		os.Remove(confPath)
+		syscall.Kill(i2pdPID(3), syscall.SIGHUP)
+	})
+	if err := syscall.Kill(i2pdPID(3), syscall.SIGHUP); err != nil {
+		t.Fatalf("SIGHUP to r3: %v", err)
+	}
+	var keys []byte
+	waitFor(t, time.Minute, "r3 writes the encrypted site's keys", func() (bool, string) {
+		var err error
+		keys, err = os.ReadFile(filepath.Join(netDir, "r3", name+".dat"))
+		return err == nil && len(keys) > 387, fmt.Sprint(err)
+	})
 	dest, _, err := data.ParseDestination(keys)
 	if err != nil {
 		t.Fatalf("%s.dat: %v", name, err)
