@@ -556,12 +556,15 @@ func TestSessionsConcurrent(t *testing.T) {
 					errs <- err
 					return
 				}
-				if o.AckID != 0 {
-					p.a.Confirm(o.AckID, now)
-				}
 				if _, err := p.b.Decrypt(msg, now); err != nil {
 					errs <- err
 					return
+				}
+				// Confirmed only once b has the tags, as a real
+				// DeliveryStatus would; confirming before delivery let
+				// another goroutine use a tag b had not yet received.
+				if o.AckID != 0 {
+					p.a.Confirm(o.AckID, now)
 				}
 			}
 		})
