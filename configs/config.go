@@ -44,6 +44,8 @@ type Tunnel struct {
 	Inbound     TunnelSettings `yaml:"inbound"`
 	Outbound    TunnelSettings `yaml:"outbound"`
 	Encrypted   bool           `yaml:"encrypted"` // publish an encrypted LeaseSet (b33 address)
+	Hostname    string         `yaml:"hostname"`  // httpserver: the site's host name, such as mysite.i2p
+	Outproxy    string         `yaml:"outproxy"`  // httpclient, connectclient, sockstunnel: outproxy host names
 	Enabled     bool           `yaml:"enabled"`
 }
 
