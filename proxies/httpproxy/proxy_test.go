@@ -624,10 +624,10 @@ func TestConnect(t *testing.T) {
 	}
 
 	for req, status := range map[string]int{
-		"CONNECT " + b32 + ":80 HTTP/1.1\r\n\r\n":       403,
-		"CONNECT www.example.com:443 HTTP/1.1\r\n\r\n":  503,
-		"CONNECT unknown.i2p:443 HTTP/1.1\r\n\r\n":      500,
-		"CONNECT 127.0.0.1:443 HTTP/1.1\r\n\r\n":        403,
+		"CONNECT " + b32 + ":80 HTTP/1.1\r\n\r\n":                          403,
+		"CONNECT www.example.com:443 HTTP/1.1\r\n\r\n":                     503,
+		"CONNECT unknown.i2p:443 HTTP/1.1\r\n\r\n":                         500,
+		"CONNECT 127.0.0.1:443 HTTP/1.1\r\n\r\n":                           403,
 		"CONNECT " + b32 + ":443 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc": 400,
 	} {
 		resp, _ := e.do(req)
