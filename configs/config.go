@@ -316,19 +316,25 @@ func (f *File) problems() []problem {
 		}
 		names[t.Name] = true
 		switch t.Type {
-		case "client":
+		case "client", "httpclient", "connectclient", "ircclient", "sockstunnel":
 			if msg := checkListen(t.Listen); msg != "" {
 				bad(key+".listen", "%s", msg)
 			}
-			if t.Destination == "" {
-				bad(key+".destination", "a client tunnel needs a destination (a b32.i2p address or a base64 destination)")
+			if (t.Type == "client" || t.Type == "ircclient") && t.Destination == "" {
+				bad(key+".destination", "a %s tunnel needs a destination (a b32.i2p address or a base64 destination)", t.Type)
 			}
-		case "server":
+		case "server", "httpserver", "ircserver":
 			if _, _, err := net.SplitHostPort(t.Target); err != nil || t.Target == "" {
 				bad(key+".target", "%q is not a host:port", t.Target)
 			}
 		default:
-			bad(key+".type", "%q is not one of client, server", t.Type)
+			bad(key+".type", "%q is not one of client, server, httpclient, connectclient, ircclient, ircserver, sockstunnel, httpserver", t.Type)
+		}
+		if t.Hostname != "" && t.Type != "httpserver" {
+			bad(key+".hostname", "only an httpserver tunnel has a hostname")
+		}
+		if t.Outproxy != "" && t.Type != "httpclient" && t.Type != "connectclient" && t.Type != "sockstunnel" {
+			bad(key+".outproxy", "only httpclient, connectclient and sockstunnel tunnels have an outproxy")
 		}
 		if strings.Contains(t.Keys, "..") {
 			bad(key+".keys", "%q must not leave the datadir", t.Keys)

@@ -417,7 +417,9 @@ func TestMarshalTunnels(t *testing.T) {
 	checkRoundTrip(t, nil)
 	ts := []Tunnel{{Name: "123", Type: "client", Listen: "127.0.0.1:1", Destination: "true",
 		Inbound: TunnelSettings{Length: 1, Variance: -3, Quantity: 16, Backup: 16}, Outbound: TunnelSettings{Length: 7, Quantity: 1}},
-		{Name: "a: b # c", Type: "server", Target: "[::1]:80", Keys: "~x", Hostname: "null", Outproxy: "- y", Encrypted: true, Enabled: true,
+		{Name: "a: b # c", Type: "httpserver", Target: "[::1]:80", Keys: "~x", Hostname: "null", Encrypted: true, Enabled: true,
+			Inbound: TunnelSettings{Length: 3, Quantity: 2}, Outbound: TunnelSettings{Length: 3, Quantity: 2}},
+		{Name: "- y", Type: "sockstunnel", Listen: "127.0.0.1:2", Outproxy: "- y", Enabled: true,
 			Inbound: TunnelSettings{Length: 3, Quantity: 2}, Outbound: TunnelSettings{Length: 3, Quantity: 2}}}
 	checkRoundTrip(t, ts)
 }

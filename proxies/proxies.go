@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,22 +87,29 @@ type TunnelConfig struct {
 	// Encrypted publishes an encrypted LeaseSet; the tunnel is then
 	// reached by its b33 address.
 	Encrypted bool
-	Enabled   bool
+	// Hostname is an httpserver's site name (the Host its web server
+	// sees); Outproxy the outproxy of an httpclient, connectclient or
+	// sockstunnel (empty: none).
+	Hostname, Outproxy string
+	Enabled            bool
 }
+
+// Types are the tunnel types.
+var Types = []string{TypeClient, TypeServer, TypeHTTPClient, TypeConnectClient, TypeIRCClient, TypeIRCServer, TypeSOCKS, TypeHTTPServer}
 
 // Check reports what is wrong with the entry.
 func (c TunnelConfig) Check() error {
 	switch {
 	case c.Name == "":
 		return errors.New("proxies: a tunnel needs a name")
-	case c.Type != TypeClient && c.Type != TypeServer:
-		return fmt.Errorf("proxies: tunnel %q: type %q, want client or server", c.Name, c.Type)
-	case c.Type == TypeClient && c.Listen == "":
-		return fmt.Errorf("proxies: client tunnel %q needs listen", c.Name)
-	case c.Type == TypeClient && c.Destination == "":
-		return fmt.Errorf("proxies: client tunnel %q needs a destination", c.Name)
-	case c.Type == TypeServer && c.Target == "":
-		return fmt.Errorf("proxies: server tunnel %q needs a target", c.Name)
+	case !listens(c.Type) && !serves(c.Type):
+		return fmt.Errorf("proxies: tunnel %q: type %q, want one of %s", c.Name, c.Type, strings.Join(Types, ", "))
+	case listens(c.Type) && c.Listen == "":
+		return fmt.Errorf("proxies: %s tunnel %q needs listen", c.Type, c.Name)
+	case (c.Type == TypeClient || c.Type == TypeIRCClient) && c.Destination == "":
+		return fmt.Errorf("proxies: %s tunnel %q needs a destination", c.Type, c.Name)
+	case serves(c.Type) && c.Target == "":
+		return fmt.Errorf("proxies: %s tunnel %q needs a target", c.Type, c.Name)
 	}
 	if c.Listen != "" {
 		if _, _, err := net.SplitHostPort(c.Listen); err != nil {
@@ -143,9 +151,10 @@ type TunnelStatus struct {
 
 // Manager runs the tunnels.
 type Manager struct {
-	net  Network
-	log  *slog.Logger
-	cfgs []TunnelConfig
+	net      Network
+	log      *slog.Logger
+	cfgs     []TunnelConfig
+	resolver Resolver
 
 	mu      sync.Mutex
 	tunnels []*tunnel
@@ -174,7 +183,7 @@ func New(cfgs []TunnelConfig, net Network, log *slog.Logger) (*Manager, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m := &Manager{net: net, log: log.With("component", "tunnels"), cfgs: slices.Clone(cfgs)}
+	m := &Manager{net: net, log: log.With("component", "tunnels"), cfgs: slices.Clone(cfgs), resolver: noNames{}}
 	for _, c := range cfgs {
 		m.tunnels = append(m.tunnels, &tunnel{cfg: c, state: StateStopped})
 	}
@@ -185,7 +194,7 @@ func New(cfgs []TunnelConfig, net Network, log *slog.Logger) (*Manager, error) {
 // port in use is reported before anything runs.
 func (m *Manager) Listen() error {
 	for _, t := range m.tunnels {
-		if !t.cfg.Enabled || t.cfg.Type != TypeClient {
+		if !t.cfg.Enabled || !listens(t.cfg.Type) {
 			continue
 		}
 		l, err := net.Listen("tcp", t.cfg.Listen)
@@ -195,6 +204,7 @@ func (m *Manager) Listen() error {
 		}
 		t.ln = l
 	}
+	m.wrapClientListeners()
 	return nil
 }
 
@@ -293,6 +303,13 @@ func (m *Manager) run(ctx context.Context, t *tunnel) {
 		m.serveClient(ctx, t, d)
 	case TypeServer:
 		m.serveServer(ctx, t, d)
+	default:
+		if err := m.serveTyped(ctx, t, d); err != nil && ctx.Err() == nil {
+			t.set(StateFailed, err)
+			m.log.Warn("tunnel failed", "tunnel", t.cfg.Name, "err", err)
+			d.Close()
+			return
+		}
 	}
 	d.Close()
 	t.set(StateStopped, nil)

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -26,6 +27,8 @@ import (
 	"github.com/i2pgo/i2pgo/console"
 	"github.com/i2pgo/i2pgo/proxies"
 	"github.com/i2pgo/i2pgo/router"
+	"github.com/i2pgo/i2pgo/router/client"
+	"github.com/i2pgo/i2pgo/router/streaming"
 )
 
 func main() {
@@ -158,16 +161,44 @@ func tunnelSettings(s configs.TunnelSettings) router.TunnelSettings {
 type tunnelNet router.Router
 
 func (n *tunnelNet) NewDestination(c proxies.DestinationConfig) (proxies.Destination, error) {
-	return (*router.Router)(n).NewDestination(router.DestinationConfig{Name: c.Name, Keys: c.Keys, Encrypted: c.Encrypted,
+	d, err := (*router.Router)(n).NewDestination(router.DestinationConfig{Name: c.Name, Keys: c.Keys, Encrypted: c.Encrypted,
 		Inbound:  router.TunnelSettings{Length: c.Inbound.Length, Quantity: c.Inbound.Quantity},
 		Outbound: router.TunnelSettings{Length: c.Outbound.Length, Quantity: c.Outbound.Quantity}})
+	if err != nil {
+		return nil, err
+	}
+	return tunnelDest{d}, nil
+}
+
+// tunnelDest marks the router's Dial errors with the proxies' sentinels.
+type tunnelDest struct{ *router.LocalDestination }
+
+func (d tunnelDest) Dial(ctx context.Context, to string, port uint16) (net.Conn, error) {
+	c, err := d.LocalDestination.Dial(ctx, to, port)
+	if err == nil {
+		return c, nil
+	}
+	var kind error
+	switch {
+	case errors.Is(err, client.ErrNoLeaseSet):
+		kind = proxies.ErrNotFound
+	case errors.Is(err, client.ErrNoTunnels):
+		kind = proxies.ErrNotReady
+	case errors.Is(err, streaming.ErrRefused), errors.Is(err, streaming.ErrReset):
+		kind = proxies.ErrRefused
+	case errors.Is(err, streaming.ErrConnectTimeout), errors.Is(err, context.DeadlineExceeded):
+		kind = proxies.ErrTimeout
+	default:
+		return nil, err
+	}
+	return nil, fmt.Errorf("%w: %w", kind, err)
 }
 
 func tunnelConfigs(ts []configs.Tunnel) []proxies.TunnelConfig {
 	out := make([]proxies.TunnelConfig, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, proxies.TunnelConfig{Name: t.Name, Type: t.Type, Listen: t.Listen, Destination: t.Destination,
-			Target: t.Target, Keys: t.Keys, Enabled: t.Enabled, Encrypted: t.Encrypted,
+			Target: t.Target, Keys: t.Keys, Enabled: t.Enabled, Encrypted: t.Encrypted, Hostname: t.Hostname, Outproxy: t.Outproxy,
 			Inbound:  proxies.Settings{Length: t.Inbound.Length, Quantity: t.Inbound.Quantity},
 			Outbound: proxies.Settings{Length: t.Outbound.Length, Quantity: t.Outbound.Quantity}})
 	}

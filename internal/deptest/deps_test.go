@@ -44,7 +44,7 @@ var allowed = map[string][]string{
 	"configs":                        {"router", "console", "proxies", "addressbook"},
 	"console":                        {"web", "static", "configs", "router", "proxies", "addressbook"},
 	"addressbook":                    {"router/data"},
-	"proxies":                        {"router/data"},
+	"proxies":                        {"router/data", "proxies/..."},
 	"cmd/i2pgo":                      {"..."},
 	"interop":                        {"..."},
 	"internal/deptest":               {},

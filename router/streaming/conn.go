@@ -1127,3 +1127,10 @@ func (c *Conn) Stats() Stats {
 	return Stats{LocalID: c.localID, PeerID: c.peerID, Window: c.cwnd, RTT: c.srtt, RTO: c.rto,
 		InFlight: len(c.inflight), Retransmits: c.retransmits, MSS: c.mss, Choked: c.choked}
 }
+
+// PeerDestination returns the remote destination in I2P base64 and its
+// hash: the server tunnels pass them to the local service
+// (X-I2P-DestB64, X-I2P-DestHash).
+func (c *Conn) PeerDestination() (string, [32]byte) {
+	return c.remote.Dest.Base64(), [32]byte(c.remote.Dest.Hash())
+}

@@ -1,0 +1,170 @@
+package proxies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/i2pgo/i2pgo/proxies/httpproxy"
+	"github.com/i2pgo/i2pgo/proxies/irc"
+	"github.com/i2pgo/i2pgo/proxies/server"
+	"github.com/i2pgo/i2pgo/proxies/socks"
+)
+
+// The I2PTunnel types beyond plain client and server, each served by its
+// own package: the HTTP and CONNECT proxies (httpproxy), the IRC client
+// and server tunnels (irc), SOCKS 4/4a/5 (socks) and the HTTP server
+// tunnel (server).
+const (
+	TypeHTTPClient    = "httpclient"
+	TypeConnectClient = "connectclient"
+	TypeIRCClient     = "ircclient"
+	TypeIRCServer     = "ircserver"
+	TypeSOCKS         = "sockstunnel"
+	TypeHTTPServer    = "httpserver"
+)
+
+// listens reports whether a tunnel type listens on a local port;
+// serves whether it accepts I2P streams to a local target.
+func listens(typ string) bool {
+	switch typ {
+	case TypeClient, TypeHTTPClient, TypeConnectClient, TypeIRCClient, TypeSOCKS:
+		return true
+	}
+	return false
+}
+
+func serves(typ string) bool {
+	switch typ {
+	case TypeServer, TypeHTTPServer, TypeIRCServer:
+		return true
+	}
+	return false
+}
+
+// Errors a Destination's Dial wraps, so that the proxies can tell the
+// user what went wrong (the HTTP proxy's error pages).
+var (
+	ErrNotFound = errors.New("proxies: destination not found") // no LeaseSet
+	ErrNotReady = errors.New("proxies: tunnels not ready")
+	ErrTimeout  = errors.New("proxies: timed out")
+	ErrRefused  = errors.New("proxies: connection refused")
+)
+
+// Resolver maps hosts.txt names to destinations (the address book).
+type Resolver interface {
+	Resolve(ctx context.Context, name string) (string, error)
+}
+
+// noNames is the Resolver until the address book exists: it knows no
+// names, so the HTTP proxy shows its unknown-name page with the jump
+// services.
+type noNames struct{}
+
+func (noNames) Resolve(_ context.Context, name string) (string, error) {
+	return "", fmt.Errorf("%w: %s", httpproxy.ErrUnknownName, name)
+}
+
+// httpDialer maps our Dial errors to the HTTP proxy's.
+type httpDialer struct{ d Destination }
+
+func (h httpDialer) Dial(ctx context.Context, to string, port uint16) (net.Conn, error) {
+	c, err := h.d.Dial(ctx, to, port)
+	switch {
+	case err == nil:
+		return c, nil
+	case errors.Is(err, ErrNotFound):
+		return nil, fmt.Errorf("%w: %v", httpproxy.ErrNotFound, err)
+	case errors.Is(err, ErrNotReady):
+		return nil, fmt.Errorf("%w: %v", httpproxy.ErrNotReady, err)
+	case errors.Is(err, ErrTimeout):
+		return nil, fmt.Errorf("%w: %v", httpproxy.ErrTimeout, err)
+	case errors.Is(err, ErrRefused):
+		return nil, fmt.Errorf("%w: %v", httpproxy.ErrRefused, err)
+	}
+	return nil, err
+}
+
+// serveTyped runs a tunnel of one of the types above until ctx is done.
+func (m *Manager) serveTyped(ctx context.Context, t *tunnel, d Destination) error {
+	log := m.log.With("tunnel", t.cfg.Name)
+	c := t.cfg
+	switch c.Type {
+	case TypeHTTPClient, TypeConnectClient:
+		mode := httpproxy.ModeHTTP
+		if c.Type == TypeConnectClient {
+			mode = httpproxy.ModeConnect
+		}
+		p, err := httpproxy.New(httpproxy.Config{Mode: mode, Outproxy: c.Outproxy}, httpproxy.Deps{Dialer: httpDialer{d}, Resolver: m.resolver, Logger: log})
+		if err != nil {
+			return err
+		}
+		return p.Serve(ctx, t.ln)
+	case TypeSOCKS:
+		s, err := socks.New(socks.Config{Outproxy: c.Outproxy}, d, m.resolver, log)
+		if err != nil {
+			return err
+		}
+		return s.Serve(ctx, t.ln)
+	case TypeIRCClient:
+		cl, err := irc.NewClient(irc.ClientConfig{Targets: splitTargets(c.Destination)}, d, log)
+		if err != nil {
+			return err
+		}
+		return cl.Serve(ctx, t.ln)
+	}
+	l, err := d.Listen(0)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	switch c.Type {
+	case TypeHTTPServer:
+		s, err := server.NewHTTP(server.HTTPConfig{Config: server.Config{Target: c.Target}, Hostname: c.Hostname}, log)
+		if err != nil {
+			return err
+		}
+		return s.Serve(ctx, countConns(l, t))
+	case TypeIRCServer:
+		s, err := irc.NewServer(irc.ServerConfig{Target: c.Target}, nil, log)
+		if err != nil {
+			return err
+		}
+		return s.Serve(ctx, countConns(l, t))
+	}
+	return fmt.Errorf("proxies: tunnel type %q not supported", c.Type)
+}
+
+// splitTargets splits a comma- or space-separated destination list.
+func splitTargets(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+// countConns counts the streams a listener accepts for the tunnel's
+// status.
+func countConns(l net.Listener, t *tunnel) net.Listener { return &countingListener{Listener: l, t: t} }
+
+type countingListener struct {
+	net.Listener
+	t *tunnel
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err == nil {
+		l.t.conns.Add(1)
+	}
+	return c, err
+}
+
+// countingListener for client tunnels: the proxies accept on t.ln
+// themselves; wrap it the same way so Connections counts browsers.
+func (m *Manager) wrapClientListeners() {
+	for _, t := range m.tunnels {
+		if t.ln != nil && t.cfg.Type != TypeClient {
+			t.ln = countConns(t.ln, t)
+		}
+	}
+}
