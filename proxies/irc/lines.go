@@ -78,12 +78,16 @@ func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
 // can hold back a flush (Java flushes only when !in.ready(), so that a
 // registration burst goes out in one streaming packet).
 func (lr *lineReader) pending() bool {
-	return bytes.ContainsAny(lr.buf[lr.start:lr.end], "\r\n")
+	b := bytes.TrimLeft(lr.buf[lr.start:lr.end], "\r\n") // the LF of a CR LF
+	return bytes.ContainsAny(b, "\r\n")
 }
 
 // rest returns the buffered bytes not yet returned as lines, and empties
 // the buffer. The slice aliases the buffer.
 func (lr *lineReader) rest() []byte {
+	if lr.start > 0 && lr.start < lr.end && lr.buf[lr.start-1] == '\r' && lr.buf[lr.start] == '\n' {
+		lr.start++ // the LF of the CR LF that ended the last line
+	}
 	b := lr.buf[lr.start:lr.end]
 	if lr.discarding {
 		b = nil
