@@ -46,7 +46,10 @@ type Tunnel struct {
 	Encrypted   bool           `yaml:"encrypted"` // publish an encrypted LeaseSet (b33 address)
 	Hostname    string         `yaml:"hostname"`  // httpserver: the site's host name, such as mysite.i2p
 	Outproxy    string         `yaml:"outproxy"`  // httpclient, connectclient, sockstunnel: outproxy host names
-	Enabled     bool           `yaml:"enabled"`
+	// WebIRCPassword makes an ircserver tunnel announce each client to the
+	// ircd with WEBIRC, its b32 as the host name.
+	WebIRCPassword string `yaml:"webircpassword"`
+	Enabled        bool   `yaml:"enabled"`
 }
 
 // setDefaults fills an entry before its keys are read: enabled, 3 hops
@@ -332,6 +335,9 @@ func (f *File) problems() []problem {
 		}
 		if t.Hostname != "" && t.Type != "httpserver" {
 			bad(key+".hostname", "only an httpserver tunnel has a hostname")
+		}
+		if t.WebIRCPassword != "" && t.Type != "ircserver" {
+			bad(key+".webircpassword", "only an ircserver tunnel has a WEBIRC password")
 		}
 		if t.Outproxy != "" && t.Type != "httpclient" && t.Type != "connectclient" && t.Type != "sockstunnel" {
 			bad(key+".outproxy", "only httpclient, connectclient and sockstunnel tunnels have an outproxy")

@@ -91,7 +91,9 @@ type TunnelConfig struct {
 	// sees); Outproxy the outproxy of an httpclient, connectclient or
 	// sockstunnel (empty: none).
 	Hostname, Outproxy string
-	Enabled            bool
+	// WebIRCPassword: an ircserver announces clients with WEBIRC.
+	WebIRCPassword string
+	Enabled        bool
 }
 
 // Types are the tunnel types.

@@ -128,7 +128,7 @@ func (m *Manager) serveTyped(ctx context.Context, t *tunnel, d Destination) erro
 		}
 		return s.Serve(ctx, countConns(l, t))
 	case TypeIRCServer:
-		s, err := irc.NewServer(irc.ServerConfig{Target: c.Target}, nil, log)
+		s, err := irc.NewServer(irc.ServerConfig{Target: c.Target, WebIRCPassword: c.WebIRCPassword}, nil, log)
 		if err != nil {
 			return err
 		}

@@ -198,7 +198,7 @@ func tunnelConfigs(ts []configs.Tunnel) []proxies.TunnelConfig {
 	out := make([]proxies.TunnelConfig, 0, len(ts))
 	for _, t := range ts {
 		out = append(out, proxies.TunnelConfig{Name: t.Name, Type: t.Type, Listen: t.Listen, Destination: t.Destination,
-			Target: t.Target, Keys: t.Keys, Enabled: t.Enabled, Encrypted: t.Encrypted, Hostname: t.Hostname, Outproxy: t.Outproxy,
+			Target: t.Target, Keys: t.Keys, Enabled: t.Enabled, Encrypted: t.Encrypted, Hostname: t.Hostname, Outproxy: t.Outproxy, WebIRCPassword: t.WebIRCPassword,
 			Inbound:  proxies.Settings{Length: t.Inbound.Length, Quantity: t.Inbound.Quantity},
 			Outbound: proxies.Settings{Length: t.Outbound.Length, Quantity: t.Outbound.Quantity}})
 	}
