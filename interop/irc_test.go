@@ -33,7 +33,9 @@ func ircd(t *testing.T, webirc string) int {
 [Options]
 	PAM = no
 	Ident = no
-	DNS = no
+	# With DNS off, ngircd takes WEBIRC's IP field as the host name, not
+	# the host name field (the b32 address).
+	DNS = yes
 	RequireAuthPing = no
 	WebircPassword = %s
 [Limits]
