@@ -30,6 +30,13 @@ type File struct {
 	Log     Log     `yaml:"log"`
 	// Tunnels are the I2PTunnel tunnels.
 	Tunnels []Tunnel `yaml:"tunnels"`
+	Eepsite Eepsite  `yaml:"eepsite"`
+}
+
+// Eepsite is the "eepsite" section: the built-in static web server that
+// the default "eepsite" httpserver tunnel publishes.
+type Eepsite struct {
+	Listen string `yaml:"listen"` // host:port; empty: no built-in server
 }
 
 // Tunnel is one entry of the "tunnels" list (a public contract). Keys an
@@ -347,6 +354,12 @@ func (f *File) problems() []problem {
 		}
 		t.Inbound.problems(key+".inbound", bad)
 		t.Outbound.problems(key+".outbound", bad)
+	}
+
+	if f.Eepsite.Listen != "" {
+		if msg := checkListen(f.Eepsite.Listen); msg != "" {
+			bad("eepsite.listen", "%s", msg)
+		}
 	}
 
 	if msg := checkListen(f.Console.Listen); msg != "" {

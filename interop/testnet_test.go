@@ -226,6 +226,10 @@ console:
 log:
   level: info
 %s`, filepath.Join(dir, "data"), ntcpPort, o.floodfill, minPeers, o.routerYAML, o.seed, consoleAddr, o.topYAML)
+	if !strings.Contains(o.topYAML, "tunnels:") {
+		cfg += "tunnels: []\n" // not the default tunnels on 4444, 6668, ...
+	}
+	cfg += "eepsite:\n  listen: \"\"\n"
 	cfgPath := filepath.Join(dir, "i2pgo.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

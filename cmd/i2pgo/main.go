@@ -21,6 +21,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"sync"
 	"syscall"
 
 	"github.com/i2pgo/i2pgo/configs"
@@ -126,6 +127,12 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	if err := tuns.Listen(); err != nil {
 		return err
 	}
+	var site *eepsite
+	if cfg.Eepsite.Listen != "" {
+		if site, err = listenEepsite(cfg.Eepsite.Listen, cfg.DataDir()); err != nil {
+			return err
+		}
+	}
 	if err := r.Open(); err != nil {
 		return err
 	}
@@ -134,6 +141,14 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 3)
+	var siteWG sync.WaitGroup
+	if site != nil {
+		siteWG.Go(func() {
+			if err := site.run(ctx); err != nil {
+				log.Warn("the built-in eepsite stopped", "err", err)
+			}
+		})
+	}
 	go func() { errc <- r.Run(ctx) }()
 	go func() { errc <- con.Run(ctx) }()
 	go func() {
@@ -149,6 +164,7 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	if third := <-errc; second == nil {
 		second = third
 	}
+	siteWG.Wait()
 	log.Info("i2pgo stopped")
 	return errors.Join(first, second)
 }

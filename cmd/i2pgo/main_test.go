@@ -53,7 +53,11 @@ console:
   listen: %s
 log:
   level: debug
-%s`, datadir, freePort(t), consoleListen, extra)
+%s
+tunnels: []
+eepsite:
+  listen: ""
+`, datadir, freePort(t), consoleListen, extra)
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
