@@ -13,13 +13,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/i2pgo/i2pgo/proxies/proxytest"
 )
 
 // memNet is an in-memory I2P: destinations are names, streams are
 // net.Pipe pairs.
 type memNet struct {
 	mu        sync.Mutex
-	listeners map[string]*memListener
+	listeners map[string]*proxytest.Listener
 	n         int
 }
 
@@ -51,39 +53,20 @@ func (d *memDest) Dial(ctx context.Context, to string, port uint16) (net.Conn, e
 	if l == nil {
 		return nil, errors.New("no such destination")
 	}
-	a, b := halfPipe()
-	select {
-	case l.ch <- b:
-		return a, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	a, b := proxytest.Pipe()
+	if !l.GiveContext(ctx, b) {
+		return nil, errors.New("destination gone or dial cancelled")
 	}
+	return a, nil
 }
 
 func (d *memDest) Listen(port uint16) (net.Listener, error) {
-	l := &memListener{ch: make(chan net.Conn), done: make(chan struct{})}
+	l := proxytest.NewListener()
 	d.net.mu.Lock()
 	d.net.listeners[d.b32] = l
 	d.net.mu.Unlock()
 	return l, nil
 }
-
-type memListener struct {
-	ch   chan net.Conn
-	done chan struct{}
-	once sync.Once
-}
-
-func (l *memListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.ch:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-func (l *memListener) Close() error   { l.once.Do(func() { close(l.done) }); return nil }
-func (l *memListener) Addr() net.Addr { return &net.TCPAddr{} }
 
 // TestClientToServer: bytes from a local TCP client go through a client
 // tunnel and a server tunnel to a local TCP server and back, intact.
@@ -108,7 +91,7 @@ func TestClientToServer(t *testing.T) {
 			}()
 		}
 	}()
-	mn := &memNet{listeners: map[string]*memListener{}}
+	mn := &memNet{listeners: map[string]*proxytest.Listener{}}
 	srv, err := New([]TunnelConfig{{Name: "site", Type: TypeServer, Target: svc.Addr().String(), Enabled: true}}, mn, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -181,7 +164,7 @@ func TestConfigChecks(t *testing.T) {
 }
 
 func TestClientDialFailureClosesConnection(t *testing.T) {
-	mn := &memNet{listeners: map[string]*memListener{}}
+	mn := &memNet{listeners: map[string]*proxytest.Listener{}}
 	cli, err := New([]TunnelConfig{{Name: "nowhere", Type: TypeClient, Listen: "127.0.0.1:0", Destination: "nobody.b32.i2p", Enabled: true}}, mn, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -218,25 +201,3 @@ func waitUntil(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
-
-// halfPipe is net.Pipe with CloseWrite, as I2P streams have.
-func halfPipe() (net.Conn, net.Conn) {
-	ar, bw := io.Pipe()
-	br, aw := io.Pipe()
-	return &pipeConn{r: ar, w: aw}, &pipeConn{r: br, w: bw}
-}
-
-type pipeConn struct {
-	r *io.PipeReader
-	w *io.PipeWriter
-}
-
-func (c *pipeConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
-func (c *pipeConn) Write(p []byte) (int, error)      { return c.w.Write(p) }
-func (c *pipeConn) CloseWrite() error                { return c.w.Close() }
-func (c *pipeConn) Close() error                     { c.w.Close(); return c.r.Close() }
-func (c *pipeConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
-func (c *pipeConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
-func (c *pipeConn) SetDeadline(time.Time) error      { return nil }
-func (c *pipeConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *pipeConn) SetWriteDeadline(time.Time) error { return nil }

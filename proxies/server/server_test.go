@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/i2pgo/i2pgo/proxies/proxytest"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -78,7 +80,7 @@ func (w *web) Dial(ctx context.Context, network, a string) (net.Conn, error) {
 		}
 		b, _ := io.ReadAll(req.Body)
 		io.WriteString(s, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
-		s.(*pipeConn).CloseWrite()
+		s.(*proxytest.Conn).CloseWrite()
 		rest, _ := io.ReadAll(br)
 		w.mu.Lock()
 		w.reqs = append(w.reqs, req)
@@ -209,13 +211,13 @@ func TestHeadErrors(t *testing.T) {
 				c, sc := newStream(peerHash, true)
 				if tc.name == "truncated" { // the client half-closes
 					hc, hs := halfPipe()
-					c, sc = hc, &halfStream{hs.(*pipeConn), peerB32 + ":1"}
+					c, sc = hc, &halfStream{hs.(*proxytest.Conn), peerB32 + ":1"}
 				}
 				done := make(chan error, 1)
 				go func() { done <- s.ServeConn(t.Context(), sc) }()
 				go func() {
 					io.WriteString(c, tc.raw)
-					if pc, ok := c.(*pipeConn); ok {
+					if pc, ok := c.(*proxytest.Conn); ok {
 						pc.CloseWrite()
 					}
 				}()
@@ -370,9 +372,9 @@ func TestPlainServer(t *testing.T) {
 		// Half-close passes through: the target answers after EOF.
 		c, sc := halfPipe()
 		done := make(chan error, 1)
-		go func() { done <- s.ServeConn(t.Context(), &halfStream{sc.(*pipeConn), peerB32 + ":1"}) }()
+		go func() { done <- s.ServeConn(t.Context(), &halfStream{sc.(*proxytest.Conn), peerB32 + ":1"}) }()
 		io.WriteString(c, "hello")
-		c.(*pipeConn).CloseWrite()
+		c.(*proxytest.Conn).CloseWrite()
 		out, _ := io.ReadAll(c)
 		if string(out) != "got:hello" {
 			t.Fatalf("%q", out)
@@ -438,31 +440,11 @@ func (l *chanListener) Accept() (net.Conn, error) {
 func (l *chanListener) Close() error   { l.once.Do(func() { close(l.closed) }); return nil }
 func (l *chanListener) Addr() net.Addr { return addr("x") }
 
-// halfPipe is net.Pipe with CloseWrite, as I2P streams and TCP have
-// (deadlines are not kept).
-func halfPipe() (net.Conn, net.Conn) {
-	ar, bw := io.Pipe()
-	br, aw := io.Pipe()
-	return &pipeConn{r: ar, w: aw}, &pipeConn{r: br, w: bw}
-}
-
-type pipeConn struct {
-	r *io.PipeReader
-	w *io.PipeWriter
-}
-
-func (c *pipeConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
-func (c *pipeConn) Write(p []byte) (int, error)      { return c.w.Write(p) }
-func (c *pipeConn) CloseWrite() error                { return c.w.Close() }
-func (c *pipeConn) Close() error                     { c.w.Close(); return c.r.Close() }
-func (c *pipeConn) LocalAddr() net.Addr              { return addr("local") }
-func (c *pipeConn) RemoteAddr() net.Addr             { return addr("remote") }
-func (c *pipeConn) SetDeadline(time.Time) error      { return nil }
-func (c *pipeConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *pipeConn) SetWriteDeadline(time.Time) error { return nil }
+// halfPipe is net.Pipe with CloseWrite, as I2P streams and TCP have.
+func halfPipe() (net.Conn, net.Conn) { return proxytest.PipeAddrs(addr("local"), addr("remote")) }
 
 type halfStream struct {
-	*pipeConn
+	*proxytest.Conn
 	remote string
 }
 

@@ -1,6 +1,8 @@
 package socks
 
 import (
+	"github.com/i2pgo/i2pgo/proxies/proxytest"
+
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -592,28 +594,8 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// halfPipe is net.Pipe with CloseWrite, as I2P streams and TCP have
-// (deadlines are not kept).
-func halfPipe() (net.Conn, net.Conn) {
-	ar, bw := io.Pipe()
-	br, aw := io.Pipe()
-	return &pipeConn{r: ar, w: aw}, &pipeConn{r: br, w: bw}
-}
-
-type pipeConn struct {
-	r *io.PipeReader
-	w *io.PipeWriter
-}
-
-func (c *pipeConn) Read(p []byte) (int, error)       { return c.r.Read(p) }
-func (c *pipeConn) Write(p []byte) (int, error)      { return c.w.Write(p) }
-func (c *pipeConn) CloseWrite() error                { return c.w.Close() }
-func (c *pipeConn) Close() error                     { c.w.Close(); return c.r.Close() }
-func (c *pipeConn) LocalAddr() net.Addr              { return &net.UnixAddr{} }
-func (c *pipeConn) RemoteAddr() net.Addr             { return &net.UnixAddr{} }
-func (c *pipeConn) SetDeadline(time.Time) error      { return nil }
-func (c *pipeConn) SetReadDeadline(time.Time) error  { return nil }
-func (c *pipeConn) SetWriteDeadline(time.Time) error { return nil }
+// halfPipe is net.Pipe with CloseWrite, as I2P streams and TCP have.
+func halfPipe() (net.Conn, net.Conn) { return proxytest.PipeAddrs(&net.UnixAddr{}, &net.UnixAddr{}) }
 
 // A client that half-closes still gets the whole answer, which the far
 // end sends only after it saw EOF; both SOCKS versions.
@@ -642,7 +624,7 @@ func TestHalfClose(t *testing.T) {
 				}
 			}
 			write(t, c, []byte("hello"))
-			c.(*pipeConn).CloseWrite()
+			c.(*proxytest.Conn).CloseWrite()
 			got, _ := io.ReadAll(c)
 			if string(got) != "got:hello" {
 				t.Fatalf("v%d: %q", v, got)
