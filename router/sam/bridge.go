@@ -1,10 +1,10 @@
 package sam
 
 import (
-	"crypto/rand"
-	"io"
 	"context"
+	"crypto/rand"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sync"

@@ -175,7 +175,11 @@ func (c Command) String() string {
 	}
 	for _, a := range c.Args {
 		b.WriteByte(' ')
-		b.WriteString(quoteIfNeeded(a.Key))
+		if strings.Contains(a.Key, "=") {
+			b.WriteString(quote(a.Key))
+		} else {
+			b.WriteString(quoteIfNeeded(a.Key))
+		}
 		b.WriteByte('=')
 		b.WriteString(quoteIfNeeded(a.Value))
 	}
@@ -183,9 +187,10 @@ func (c Command) String() string {
 }
 
 // quoteIfNeeded returns s, or s quoted and escaped when it is empty or holds
-// a space, tab, quote, backslash or '='.
+// a space, tab, quote or backslash. ('=' needs no quotes in a value: the
+// first '=' of a pair ends its key.)
 func quoteIfNeeded(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\"\\=") {
+	if s != "" && !strings.ContainsAny(s, " \t\"\\") {
 		return s
 	}
 	return quote(s)

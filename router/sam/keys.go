@@ -18,8 +18,8 @@ import (
 // bridge names them here because it may not import router/crypto.
 const (
 	SigDSASHA1 uint16 = 0
-	SigEd25519   uint16 = 7
-	SigRedDSA    uint16 = 11
+	SigEd25519 uint16 = 7
+	SigRedDSA  uint16 = 11
 )
 
 // sigTypeNames are the names SIGNATURE_TYPE accepts (Java's SigType enum,
