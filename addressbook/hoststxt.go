@@ -101,7 +101,7 @@ func trimJava(s string) string {
 }
 
 // ParseLine parses one line (without its line break; a trailing "\r" is
-// ignored) the way Java's HostTxtParser.parse does: ';' starts a comment
+// ignored, any other "\r" or "\n" is an error) the way Java's HostTxtParser.parse does: ';' starts a comment
 // line, the first '#' ends the name=dest part, and the extension fields
 // follow only when that '#' starts "#!". A line that starts with "#!" is a
 // command without name=dest. It checks syntax only: see ValidName for the
@@ -112,6 +112,9 @@ func trimJava(s string) string {
 // back to the same fields.
 func ParseLine(line string) (Entry, error) {
 	line = strings.TrimSuffix(line, "\r")
+	if strings.ContainsAny(line, "\r\n") {
+		return Entry{}, fmt.Errorf("%w: line break inside the line", ErrSyntax)
+	}
 	if strings.HasPrefix(line, ";") || trimJava(line) == "" {
 		return Entry{}, ErrNoEntry
 	}
@@ -135,6 +138,10 @@ func ParseLine(line string) (Entry, error) {
 		e.Dest = trimJava(dest)
 		if e.Name == "" || e.Dest == "" {
 			return Entry{}, fmt.Errorf("%w: empty name or destination", ErrSyntax)
+		}
+		if e.Name[0] == ';' {
+			// Java would read it back as a comment line.
+			return Entry{}, fmt.Errorf("%w: name starts with ';'", ErrSyntax)
 		}
 	}
 	if hasProps {
@@ -181,16 +188,19 @@ func parseProps(s string) (map[string]string, error) {
 
 // ParseFile parses a whole hosts.txt file. It returns the entries in file
 // order and the number of lines that were neither entries nor comments
-// (which are skipped). Lines end in "\n" or "\r\n"; a UTF-8 byte order mark
-// at the start is ignored.
+// (which are skipped). Lines end in "\n", "\r\n" or "\r", as for Java's
+// BufferedReader.readLine; a UTF-8 byte order mark at the start is ignored.
 func ParseFile(b []byte) (entries []Entry, bad int) {
 	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	for len(b) > 0 {
-		var line []byte
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			line, b = b, nil
+		line := b
+		b = nil
+		if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
+			end := i + 1
+			if line[i] == '\r' && end < len(line) && line[end] == '\n' {
+				end++
+			}
+			line, b = line[:i], line[end:]
 		}
 		e, err := ParseLine(string(line))
 		switch {
@@ -269,7 +279,7 @@ func (e Entry) check() error {
 		if e.Name == "" || e.Dest == "" {
 			return fmt.Errorf("%w: empty name or destination", ErrSyntax)
 		}
-		if strings.ContainsAny(e.Name, "#=\n\r;") || e.Name != strings.ToLower(e.Name) || trimJava(e.Name) != e.Name {
+		if strings.ContainsAny(e.Name, "#=\n\r") || strings.HasPrefix(e.Name, ";") || e.Name != strings.ToLower(e.Name) || trimJava(e.Name) != e.Name {
 			return fmt.Errorf("%w: name %q cannot be written", ErrSyntax, e.Name)
 		}
 		if strings.ContainsAny(e.Dest, "#\n\r") || trimJava(e.Dest) != e.Dest {

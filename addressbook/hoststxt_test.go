@@ -37,6 +37,8 @@ func TestParseLine(t *testing.T) {
 		{"a.i2p=AAAA#!a=#b=c", Entry{}, ErrSyntax},
 		{"a.i2p=AAAA#!a=b##c=d", Entry{}, ErrSyntax},
 		{"a.i2p=AAAA#!a=b #c=d", Entry{}, ErrSyntax},
+		{"a\r.i2p=AAAA", Entry{}, ErrSyntax},
+		{" ;a.i2p=AAAA", Entry{}, ErrSyntax},
 	}
 	for _, tt := range tests {
 		got, err := ParseLine(tt.line)
@@ -47,6 +49,13 @@ func TestParseLine(t *testing.T) {
 		if err == nil && !got.Equal(tt.want) {
 			t.Errorf("ParseLine(%q) = %+v, want %+v", tt.line, got, tt.want)
 		}
+	}
+}
+
+func TestParseFileLineBreaks(t *testing.T) {
+	entries, bad := ParseFile([]byte("a.i2p=A\rb.i2p=B\r\nc.i2p=C\n\nd.i2p=D"))
+	if bad != 0 || len(entries) != 4 || entries[1].Name != "b.i2p" || entries[3].Dest != "D" {
+		t.Errorf("%d bad, %+v", bad, entries)
 	}
 }
 
