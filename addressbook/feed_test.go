@@ -344,3 +344,37 @@ func TestRun(t *testing.T) {
 		}
 	})
 }
+
+// Lookups and adds go on while a fetch round applies a feed (run with
+// -race).
+func TestConcurrentUse(t *testing.T) {
+	keys := []testKey{newKey(t), newKey(t), newKey(t)}
+	var entries []Entry
+	for i := range 200 {
+		entries = append(entries, Entry{Name: "n" + strconv.Itoa(i) + ".i2p", Dest: keys[i%3].dest})
+	}
+	body := feedText(t, entries...)
+	r := feedResolver(t, Config{}, http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) { w.Write(body) }))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			r.Resolve(t.Context(), "n"+strconv.Itoa(i)+".i2p")
+			r.Add("local"+strconv.Itoa(i%20)+".i2p", keys[0].dest)
+			r.Status()
+			r.List(Published)
+		}
+	}()
+	for range 3 {
+		if err := r.FetchNow(t.Context()); err != nil {
+			t.Error(err)
+		}
+	}
+	<-done
+	if st := r.Status()[0]; st.Result != ResultOK {
+		t.Errorf("%+v", st)
+	}
+	if got := len(r.List(Router)); got != 200 {
+		t.Errorf("router book has %d names", got)
+	}
+}

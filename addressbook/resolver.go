@@ -226,11 +226,11 @@ func (r *Resolver) B32(name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return B32(d)
+	return DestB32(d)
 }
 
-// B32 returns the b32 address of a base64 destination.
-func B32(dest string) (string, error) {
+// DestB32 returns the "<52 chars>.b32.i2p" address of a base64 destination.
+func DestB32(dest string) (string, error) {
 	d, err := ParseDest(dest)
 	if err != nil {
 		return "", err
@@ -308,7 +308,7 @@ func (r *Resolver) List(b Book) []Record {
 			out = out[:n-1] // extra destinations come first: keep the last
 		}
 		rec := Record{Name: e.Name, Dest: e.Dest, Book: b}
-		rec.B32, _ = B32(e.Dest)
+		rec.B32, _ = DestB32(e.Dest)
 		out = append(out, rec)
 	}
 	return out
