@@ -78,10 +78,22 @@
 // its context is done. FetchNow does a round at once; Status reports each
 // feed. Run is the only goroutine; fetch rounds never overlap.
 //
+// # Lookups
+//
+// Resolver.Resolve gives the base64 destination (ErrUnknownName when no
+// book has the name); B32 the b32 address of a known name, DestB32 that of
+// a destination; List a book's names with destinations and b32 addresses;
+// Add saves an address-helper name into the local book and refuses
+// (ErrConflict) a name known with another destination.
+//
 // # Not done
 //
-// The jump-service and "newhosts" registration helpers, Java's
-// BlockfileNamingService (hostsdb.blockfile), per-entry metadata (Java's
-// received "=" properties, added and modified times), reverse lookup
-// exported for the console, and the update action's metadata.
+// The jump-service and registration helpers, Java's BlockfileNamingService
+// (hostsdb.blockfile) and its import, per-entry metadata (Java's received
+// properties, added and modified times) and so the update action's
+// metadata, the date and expires fields (not enforced), deleting names
+// from the user's books, serving published.txt (the eepsite's job), and the
+// real well-known entries of defaults/hosts.txt. Conflicts are logged one
+// by one at Debug level, and counted in the per-feed Info summary and
+// Status.
 package addressbook
