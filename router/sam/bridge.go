@@ -56,7 +56,9 @@ type Destination interface {
 	SendDatagram(ctx context.Context, to data.Hash, proto uint8, fromPort, toPort uint16, payload []byte) error
 	// HandleDatagrams installs the receiver of all incoming datagrams
 	// (nil: drop them). h must not be called after Close returns; it may
-	// be called from several goroutines and must not block for long.
+	// be called from several goroutines and must not block for long. The
+	// bridge queues the Datagram as it is, so its Payload must not be
+	// reused after h returns.
 	HandleDatagrams(h func(Datagram))
 	Close() error
 }

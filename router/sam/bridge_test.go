@@ -674,3 +674,50 @@ func TestClientVanishes(t *testing.T) {
 	ca.c.Close()
 	waitFor(t, "sessions to close", func() bool { return e.b.NumSessions() == 0 })
 }
+
+// SAM 3.0 and 3.1 clients get no FROM_PORT/TO_PORT; MASTER is PRIMARY;
+// STOP and EXIT close.
+func TestOldVersions(t *testing.T) {
+	e := newEnv(t, Config{})
+	old := func() *client {
+		c := e.dial()
+		if got := c.cmd("HELLO VERSION MIN=3.0 MAX=3.1"); got != "HELLO REPLY RESULT=OK VERSION=3.1" {
+			t.Fatal(got)
+		}
+		return c
+	}
+	_, destA := e.session("STREAM", "a", "")
+	sb := old()
+	r := sb.cmd("SESSION CREATE STYLE=MASTER ID=b DESTINATION=TRANSIENT")
+	k, err := PrivateKeysFromBase64(field(t, r, "DESTINATION"))
+	if err != nil {
+		t.Fatal(r, err)
+	}
+	if got := sb.cmd("SESSION ADD STYLE=STREAM ID=bs"); got != `SESSION STATUS RESULT=OK ID="bs" MESSAGE="ADD bs"` {
+		t.Fatal(got)
+	}
+	if got := sb.cmd("SESSION ADD STYLE=DATAGRAM ID=bd"); got != `SESSION STATUS RESULT=OK ID="bd" MESSAGE="ADD bd"` {
+		t.Fatal(got)
+	}
+	acc := old()
+	acc.cmd("STREAM ACCEPT ID=bs")
+	con := e.hello()
+	if got := con.cmd("STREAM CONNECT ID=a DESTINATION=" + k.Destination.Base64()); got != "STREAM STATUS RESULT=OK" {
+		t.Fatal(got)
+	}
+	if got := acc.line(); got != destA {
+		t.Errorf("3.1 peer line: %.60q", got)
+	}
+	d, destD := e.session("DATAGRAM", "d", "")
+	d.send("DATAGRAM SEND DESTINATION=" + k.Destination.Base64() + " SIZE=1\nx")
+	if got := sb.line(); got != "DATAGRAM RECEIVED DESTINATION="+destD+" SIZE=1" {
+		t.Errorf("3.1 DATAGRAM RECEIVED: %.60q", got)
+	}
+	for _, q := range []string{"STOP", "EXIT", "quit"} {
+		c := old()
+		c.send(q + "\n")
+		if !c.closed() {
+			t.Errorf("%s left the socket open", q)
+		}
+	}
+}

@@ -101,13 +101,17 @@ func (b *Bridge) serveConn(ctx context.Context, c net.Conn) {
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
 	cc := &ctlConn{c: c, r: bufio.NewReaderSize(c, 4096), max: b.cfg.MaxLineLen}
-	log := b.log.With("conn", c.RemoteAddr().String())
+	// The client's address is not logged: logs name local destinations.
+	log := b.log
 
 	if b.cfg.HelloTimeout > 0 {
 		c.SetReadDeadline(time.Now().Add(b.cfg.HelloTimeout))
 	}
 	if !b.hello(cc) {
 		return
+	}
+	if b.cfg.HelloTimeout > 0 {
+		c.SetReadDeadline(time.Now().Add(b.cfg.HelloTimeout))
 	}
 	h := &handler{b: b, cc: cc, ctx: ctx, log: log}
 	defer h.closeSession()
