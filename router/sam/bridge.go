@@ -96,6 +96,10 @@ type Config struct {
 	// HelloTimeout bounds the wait for HELLO and then for the first
 	// command. Default 60s; negative: no limit.
 	HelloTimeout time.Duration
+	// WriteTimeout bounds a write to a client socket (a reply or a
+	// received datagram); a client that does not read for that long is
+	// disconnected. Default 60s; negative: no limit.
+	WriteTimeout time.Duration
 	// ConnectTimeout bounds STREAM CONNECT. Default 2 minutes.
 	ConnectTimeout time.Duration
 	// ForwardDialTimeout bounds the TCP dial of STREAM FORWARD to the
@@ -119,6 +123,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.HelloTimeout == 0 {
 		c.HelloTimeout = 60 * time.Second
+	}
+	if c.WriteTimeout == 0 {
+		c.WriteTimeout = 60 * time.Second
 	}
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = 2 * time.Minute

@@ -721,3 +721,44 @@ func TestOldVersions(t *testing.T) {
 		}
 	}
 }
+
+// A client that stops reading its datagrams is disconnected after
+// WriteTimeout, and its session closed.
+func TestSlowClient(t *testing.T) {
+	e := newEnv(t, Config{WriteTimeout: 200 * time.Millisecond, DatagramQueue: 4})
+	a, _ := e.session("RAW", "a", "")
+	_, destB := e.session("RAW", "b", "")
+	big := strings.Repeat("x", 60000)
+	for i := 0; e.b.NumSessions() == 2; i++ {
+		if i > 2000 {
+			t.Fatal("slow client never disconnected")
+		}
+		a.send("RAW SEND DESTINATION=" + destB + " SIZE=60000\n" + big)
+		time.Sleep(time.Millisecond)
+	}
+	if got := a.cmd("PING"); got != "PONG" {
+		t.Errorf("sender: %q", got)
+	}
+}
+
+// Bytes an acceptor sends before its stream arrives are not lost.
+func TestAcceptEarlyData(t *testing.T) {
+	e := newEnv(t, Config{})
+	e.session("STREAM", "a", "")
+	_, destB := e.session("STREAM", "b", "")
+	acc := e.hello()
+	if got := acc.cmd("STREAM ACCEPT ID=b"); got != "STREAM STATUS RESULT=OK" {
+		t.Fatal(got)
+	}
+	acc.send("early bytes")
+	con := e.hello()
+	if got := con.cmd("STREAM CONNECT ID=a DESTINATION=" + destB); got != "STREAM STATUS RESULT=OK" {
+		t.Fatal(got)
+	}
+	acc.line()
+	buf := make([]byte, len("early bytes"))
+	con.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(con.r, buf); err != nil || string(buf) != "early bytes" {
+		t.Errorf("early data: %q, %v", buf, err)
+	}
+}

@@ -27,6 +27,8 @@ type ctlConn struct {
 	max   int
 	minor int // negotiated version 3.minor
 
+	writeTimeout time.Duration
+
 	wmu sync.Mutex // serializes writes: replies and received datagrams
 }
 
@@ -58,10 +60,21 @@ func (cc *ctlConn) readLine() (string, error) {
 	return string(buf), nil
 }
 
+// write sends b whole. A client that does not read for writeTimeout, or
+// any write error, closes the socket: a partial line or datagram cannot be
+// taken back.
 func (cc *ctlConn) write(b []byte) error {
 	cc.wmu.Lock()
 	defer cc.wmu.Unlock()
+	if cc.writeTimeout > 0 {
+		cc.c.SetWriteDeadline(time.Now().Add(cc.writeTimeout))
+	}
 	_, err := cc.c.Write(b)
+	if err != nil {
+		cc.c.Close()
+	} else if cc.writeTimeout > 0 {
+		cc.c.SetWriteDeadline(time.Time{}) // the socket may become a stream
+	}
 	return err
 }
 
@@ -100,7 +113,7 @@ func (b *Bridge) serveConn(ctx context.Context, c net.Conn) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
-	cc := &ctlConn{c: c, r: bufio.NewReaderSize(c, 4096), max: b.cfg.MaxLineLen}
+	cc := &ctlConn{c: c, r: bufio.NewReaderSize(c, 4096), max: b.cfg.MaxLineLen, writeTimeout: b.cfg.WriteTimeout}
 	// The client's address is not logged: logs name local destinations.
 	log := b.log
 
@@ -114,7 +127,10 @@ func (b *Bridge) serveConn(ctx context.Context, c net.Conn) {
 		c.SetReadDeadline(time.Now().Add(b.cfg.HelloTimeout))
 	}
 	h := &handler{b: b, cc: cc, ctx: ctx, log: log}
-	defer h.closeSession()
+	defer func() {
+		c.Close() // first: it unblocks a datagram writer stuck on a client that stopped reading
+		h.closeSession()
+	}()
 	for first := true; ; first = false {
 		line, err := cc.readLine()
 		if first && b.cfg.HelloTimeout > 0 {
