@@ -57,7 +57,11 @@
 // owns one accept loop (streams are accepted only when an ACCEPT or a
 // FORWARD waits for one), a datagram session one writer that drains a
 // bounded queue (Config.DatagramQueue; overflow is dropped and counted).
-// Closing a session cancels them and waits. Incoming datagrams of a
+// Closing a session cancels them and waits. A client that stops reading
+// its socket for Config.WriteTimeout is disconnected, so that a datagram
+// writer never blocks a session's close for long. The bridge has no Close:
+// cancelling the context of Serve (and ServeUDP) stops it, closing every
+// socket and session it owns. Incoming datagrams of a
 // PRIMARY session go to the subsession whose protocol and LISTEN_PORT
 // match best (exact beats wildcard 0); streams of a STREAM subsession
 // arrive through its own Listen(LISTEN_PORT).

@@ -79,8 +79,6 @@ func resultOf(err error) (Result, string) {
 var (
 	// ErrLineTooLong: a command line exceeded Config.MaxLineLen.
 	ErrLineTooLong = errors.New("sam: command line too long")
-	// ErrClosed is returned by Serve and ServeUDP after Close.
-	ErrClosed = errors.New("sam: bridge closed")
 	// ErrOfflineKeys: a private key with an offline signature, which this
 	// bridge does not support.
 	ErrOfflineKeys = errors.New("sam: offline-signed private keys are not supported")
