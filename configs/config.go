@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 //go:embed i2pgo.yaml
@@ -31,6 +32,25 @@ type File struct {
 	// Tunnels are the I2PTunnel tunnels.
 	Tunnels []Tunnel `yaml:"tunnels"`
 	Eepsite Eepsite  `yaml:"eepsite"`
+	// Addressbook is the hosts.txt address book.
+	Addressbook Addressbook `yaml:"addressbook"`
+}
+
+// Addressbook is the "addressbook" section (a public contract).
+type Addressbook struct {
+	// Subscriptions are the hosts.txt feeds, http:// URLs of .i2p sites.
+	Subscriptions []string `yaml:"subscriptions"`
+	// Interval between fetches, a Go duration such as 12h.
+	Interval string `yaml:"interval"`
+	// Proxy is the HTTP proxy the feeds are fetched through, host:port
+	// (our own httpclient tunnel); empty: no fetching.
+	Proxy string `yaml:"proxy"`
+}
+
+// IntervalDuration is Interval parsed (Validate has checked it).
+func (a Addressbook) IntervalDuration() time.Duration {
+	d, _ := time.ParseDuration(a.Interval)
+	return d
 }
 
 // Eepsite is the "eepsite" section: the built-in static web server that
@@ -356,6 +376,19 @@ func (f *File) problems() []problem {
 		t.Outbound.problems(key+".outbound", bad)
 	}
 
+	if d, err := time.ParseDuration(f.Addressbook.Interval); err != nil || d < time.Hour {
+		bad("addressbook.interval", "%q is not a duration of at least 1h (such as 12h)", f.Addressbook.Interval)
+	}
+	if f.Addressbook.Proxy != "" {
+		if msg := checkListen(f.Addressbook.Proxy); msg != "" {
+			bad("addressbook.proxy", "%s", msg)
+		}
+	}
+	for i, s := range f.Addressbook.Subscriptions {
+		if u, err := url.Parse(s); err != nil || u.Scheme != "http" || !strings.HasSuffix(u.Hostname(), ".i2p") {
+			bad("addressbook.subscriptions["+strconv.Itoa(i)+"]", "%q is not an http:// URL of an .i2p site", s)
+		}
+	}
 	if f.Eepsite.Listen != "" {
 		if msg := checkListen(f.Eepsite.Listen); msg != "" {
 			bad("eepsite.listen", "%s", msg)

@@ -156,7 +156,7 @@ type Manager struct {
 	net      Network
 	log      *slog.Logger
 	cfgs     []TunnelConfig
-	resolver Resolver
+	resolver Names
 
 	mu      sync.Mutex
 	tunnels []*tunnel
@@ -338,7 +338,7 @@ func (m *Manager) serveClient(ctx context.Context, t *tunnel, d Destination) {
 			defer wg.Done()
 			defer c.Close()
 			dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-			s, err := d.Dial(dctx, t.cfg.Destination, 0)
+			s, err := namedDialer{d, m.resolver}.Dial(dctx, t.cfg.Destination, 0)
 			cancel()
 			if err != nil {
 				m.log.Info("client tunnel: stream not opened", "tunnel", t.cfg.Name, "err", err)

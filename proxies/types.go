@@ -53,18 +53,66 @@ var (
 	ErrRefused  = errors.New("proxies: connection refused")
 )
 
-// Resolver maps hosts.txt names to destinations (the address book).
-type Resolver interface {
+// Names is the address book as the tunnels see it: Resolve maps a
+// hosts.txt name to a base64 destination (or b32), wrapping ErrUnknownName
+// when no book has it; Add saves a name the user confirmed with the HTTP
+// proxy's address helper.
+type Names interface {
 	Resolve(ctx context.Context, name string) (string, error)
+	Add(name, dest string) error
 }
 
-// noNames is the Resolver until the address book exists: it knows no
-// names, so the HTTP proxy shows its unknown-name page with the jump
-// services.
+// ErrUnknownName is what Names.Resolve wraps for a name no book has.
+var ErrUnknownName = errors.New("proxies: unknown host name")
+
+// noNames knows no names.
 type noNames struct{}
 
 func (noNames) Resolve(_ context.Context, name string) (string, error) {
-	return "", fmt.Errorf("%w: %s", httpproxy.ErrUnknownName, name)
+	return "", fmt.Errorf("%w: %s", ErrUnknownName, name)
+}
+func (noNames) Add(string, string) error { return errors.New("proxies: no address book") }
+
+// SetNames gives the manager the address book; call it before Run.
+func (m *Manager) SetNames(n Names) {
+	if n != nil {
+		m.resolver = resolver{n}
+	}
+}
+
+// resolver maps the address book's unknown-name error to the proxies'.
+type resolver struct{ n Names }
+
+func (r resolver) Resolve(ctx context.Context, name string) (string, error) {
+	d, err := r.n.Resolve(ctx, name)
+	if err != nil && errors.Is(err, ErrUnknownName) {
+		return "", fmt.Errorf("%w: %w", httpproxy.ErrUnknownName, err)
+	}
+	return d, err
+}
+func (r resolver) Add(name, dest string) error { return r.n.Add(name, dest) }
+
+// namedDialer resolves hosts.txt names (anything under .i2p that is not
+// a .b32.i2p address) through the address book before dialing, for the
+// tunnels whose destination is written as a name (client, ircclient).
+type namedDialer struct {
+	d Destination
+	r Names
+}
+
+func (n namedDialer) Dial(ctx context.Context, to string, port uint16) (net.Conn, error) {
+	host, rest := to, ""
+	if i := strings.LastIndexByte(to, ':'); i >= 0 && !strings.Contains(to[i:], "=") {
+		host, rest = to[:i], to[i:]
+	}
+	if strings.HasSuffix(host, ".i2p") && !strings.HasSuffix(host, ".b32.i2p") {
+		dest, err := n.r.Resolve(ctx, host)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
+		to = dest + rest
+	}
+	return n.d.Dial(ctx, to, port)
 }
 
 // httpDialer maps our Dial errors to the HTTP proxy's.
@@ -97,7 +145,7 @@ func (m *Manager) serveTyped(ctx context.Context, t *tunnel, d Destination) erro
 		if c.Type == TypeConnectClient {
 			mode = httpproxy.ModeConnect
 		}
-		p, err := httpproxy.New(httpproxy.Config{Mode: mode, Outproxy: c.Outproxy}, httpproxy.Deps{Dialer: httpDialer{d}, Resolver: m.resolver, Logger: log})
+		p, err := httpproxy.New(httpproxy.Config{Mode: mode, Outproxy: c.Outproxy}, httpproxy.Deps{Dialer: httpDialer{d}, Resolver: m.resolver, Book: m.resolver, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -109,7 +157,7 @@ func (m *Manager) serveTyped(ctx context.Context, t *tunnel, d Destination) erro
 		}
 		return s.Serve(ctx, t.ln)
 	case TypeIRCClient:
-		cl, err := irc.NewClient(irc.ClientConfig{Targets: splitTargets(c.Destination)}, d, log)
+		cl, err := irc.NewClient(irc.ClientConfig{Targets: splitTargets(c.Destination)}, namedDialer{d, m.resolver}, log)
 		if err != nil {
 			return err
 		}

@@ -18,12 +18,16 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime/debug"
 	"sync"
 	"syscall"
 
+	"github.com/i2pgo/i2pgo/addressbook"
 	"github.com/i2pgo/i2pgo/configs"
 	"github.com/i2pgo/i2pgo/console"
 	"github.com/i2pgo/i2pgo/proxies"
@@ -113,6 +117,11 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
+	book, err := newAddressbook(cfg, log)
+	if err != nil {
+		return usageError{err}
+	}
+	tuns.SetNames(names{book})
 	con, err := console.New(console.Config{Listen: cfg.Console.Listen}, console.Deps{Status: r.Status, Peers: r.Peers, NetDBRouters: r.NetDBRouters,
 		Tunnels: r.Tunnels, I2PTunnels: tuns.Status, Logger: log})
 	if err != nil {
@@ -136,12 +145,16 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	if err := r.Open(); err != nil {
 		return err
 	}
+	if err := book.Load(); err != nil {
+		log.Warn("address book not loaded", "err", err)
+	}
 	log.Info("i2pgo started", "version", router.Version, "console", "http://"+cfg.Console.Listen, "datadir", cfg.DataDir())
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errc := make(chan error, 3)
 	var siteWG sync.WaitGroup
+	siteWG.Go(func() { book.Run(ctx) })
 	if site != nil {
 		siteWG.Go(func() {
 			if err := site.run(ctx); err != nil {
@@ -185,6 +198,35 @@ func (n *tunnelNet) NewDestination(c proxies.DestinationConfig) (proxies.Destina
 	}
 	return tunnelDest{d}, nil
 }
+
+// newAddressbook makes the address book in datadir/addressbook, fetching
+// its feeds through addressbook.proxy (our own HTTP proxy).
+func newAddressbook(cfg configs.File, log *slog.Logger) (*addressbook.Resolver, error) {
+	var hc *http.Client
+	if cfg.Addressbook.Proxy != "" {
+		pu := &url.URL{Scheme: "http", Host: cfg.Addressbook.Proxy}
+		hc = &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu), DisableKeepAlives: true}}
+	}
+	subs := cfg.Addressbook.Subscriptions
+	if subs == nil {
+		subs = []string{}
+	}
+	return addressbook.New(addressbook.Config{Dir: filepath.Join(cfg.DataDir(), "addressbook"), Subscriptions: subs,
+		Interval: cfg.Addressbook.IntervalDuration()}, hc, log.With("component", "addressbook"))
+}
+
+// names is the address book as the tunnels' proxies.Names.
+type names struct{ r *addressbook.Resolver }
+
+func (n names) Resolve(ctx context.Context, name string) (string, error) {
+	d, err := n.r.Resolve(ctx, name)
+	if errors.Is(err, addressbook.ErrUnknownName) {
+		return "", fmt.Errorf("%w: %w", proxies.ErrUnknownName, err)
+	}
+	return d, err
+}
+
+func (n names) Add(name, dest string) error { return n.r.Add(name, dest) }
 
 // tunnelDest marks the router's Dial errors with the proxies' sentinels.
 type tunnelDest struct{ *router.LocalDestination }
