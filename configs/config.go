@@ -34,6 +34,14 @@ type File struct {
 	Eepsite Eepsite  `yaml:"eepsite"`
 	// Addressbook is the hosts.txt address book.
 	Addressbook Addressbook `yaml:"addressbook"`
+	SAM         SAM         `yaml:"sam"`
+}
+
+// SAM is the "sam" section: the SAM v3 bridge (a public contract).
+type SAM struct {
+	Enabled bool   `yaml:"enabled"`
+	Listen  string `yaml:"listen"` // TCP host:port of the control sockets
+	UDP     string `yaml:"udp"`    // UDP host:port for datagrams
 }
 
 // Addressbook is the "addressbook" section (a public contract).
@@ -387,6 +395,14 @@ func (f *File) problems() []problem {
 	for i, s := range f.Addressbook.Subscriptions {
 		if u, err := url.Parse(s); err != nil || u.Scheme != "http" || !strings.HasSuffix(u.Hostname(), ".i2p") {
 			bad("addressbook.subscriptions["+strconv.Itoa(i)+"]", "%q is not an http:// URL of an .i2p site", s)
+		}
+	}
+	if f.SAM.Enabled {
+		if msg := checkListen(f.SAM.Listen); msg != "" {
+			bad("sam.listen", "%s", msg)
+		}
+		if msg := checkListen(f.SAM.UDP); msg != "" {
+			bad("sam.udp", "%s", msg)
 		}
 	}
 	if f.Eepsite.Listen != "" {

@@ -230,6 +230,9 @@ log:
 		cfg += "tunnels: []\n" // not the default tunnels on 4444, 6668, ...
 	}
 	cfg += "eepsite:\n  listen: \"\"\n"
+	if !strings.Contains(o.topYAML, "sam:") {
+		cfg += "sam:\n  enabled: false\n" // several nodes may run at once
+	}
 	cfgPath := filepath.Join(dir, "i2pgo.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -117,6 +117,14 @@ func (r *Router) NewDestination(cfg DestinationConfig) (*LocalDestination, error
 	if err != nil {
 		return nil, err
 	}
+	return r.newDestination(cfg, keys)
+}
+
+// newDestination makes a local destination with the given keys.
+func (r *Router) newDestination(cfg DestinationConfig, keys *client.Keys) (*LocalDestination, error) {
+	if r.pools == nil {
+		return nil, errors.New("router: NewDestination before Open")
+	}
 	d, err := client.New(client.Config{Name: cfg.Name, Keys: keys, Inbound: cfg.Inbound, Outbound: cfg.Outbound, Encrypted: cfg.Encrypted, Log: r.log}, (*clientNet)(r))
 	if err != nil {
 		return nil, err

@@ -33,6 +33,7 @@ import (
 	"github.com/i2pgo/i2pgo/proxies"
 	"github.com/i2pgo/i2pgo/router"
 	"github.com/i2pgo/i2pgo/router/client"
+	"github.com/i2pgo/i2pgo/router/sam"
 	"github.com/i2pgo/i2pgo/router/streaming"
 )
 
@@ -136,6 +137,18 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	if err := tuns.Listen(); err != nil {
 		return err
 	}
+	var samLn net.Listener
+	var samUDP net.PacketConn
+	if cfg.SAM.Enabled {
+		if samLn, err = net.Listen("tcp", cfg.SAM.Listen); err != nil {
+			return fmt.Errorf("sam: %w", err)
+		}
+		defer samLn.Close()
+		if samUDP, err = net.ListenPacket("udp", cfg.SAM.UDP); err != nil {
+			return fmt.Errorf("sam: %w", err)
+		}
+		defer samUDP.Close()
+	}
 	var site *eepsite
 	if cfg.Eepsite.Listen != "" {
 		if site, err = listenEepsite(cfg.Eepsite.Listen, cfg.DataDir()); err != nil {
@@ -155,6 +168,15 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	errc := make(chan error, 3)
 	var siteWG sync.WaitGroup
 	siteWG.Go(func() { book.Run(ctx) })
+	if samLn != nil {
+		bridge, err := sam.New(sam.Config{}, r.SAMNetwork(names{book}.Resolve), log.With("component", "sam"))
+		if err != nil {
+			return err
+		}
+		siteWG.Go(func() { bridge.Serve(ctx, samLn) })
+		siteWG.Go(func() { bridge.ServeUDP(ctx, samUDP) })
+		log.Info("SAM bridge listening", "tcp", cfg.SAM.Listen, "udp", cfg.SAM.UDP)
+	}
 	if site != nil {
 		siteWG.Go(func() {
 			if err := site.run(ctx); err != nil {

@@ -57,6 +57,8 @@ log:
 tunnels: []
 eepsite:
   listen: ""
+sam:
+  enabled: false
 `, datadir, freePort(t), consoleListen, extra)
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
