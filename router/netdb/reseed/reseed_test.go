@@ -260,10 +260,25 @@ func TestFetchHTTPErrors(t *testing.T) {
 			t.Errorf("error %v", err)
 		}
 	})
-	// stall answers nothing until the client gives up.
-	stall := func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
+	// stalled makes a server that writes prefix and then nothing until
+	// the subtest ends, when it aborts the response. (Returning when the
+	// request's context ended wrote an empty 200, which a loaded machine
+	// could deliver before the client's own deadline.)
+	stalled := func(t *testing.T, prefix string) *server {
+		done := make(chan struct{})
+		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+			if prefix != "" {
+				w.Write([]byte(prefix))
+				w.(http.Flusher).Flush()
+			}
+			<-done
+			panic(http.ErrAbortHandler)
+		})
+		t.Cleanup(func() { close(done) }) // before the server's Close
+		return srv
+	}
 	t.Run("slow server, Config.Timeout", func(t *testing.T) {
-		srv := newServer(t, stall)
+		srv := stalled(t, "")
 		start := time.Now()
 		_, err := newReseeder(t, Config{Signers: signers, Timeout: 100 * time.Millisecond}, srv).Fetch(t.Context())
 		if !errors.Is(err, context.DeadlineExceeded) {
@@ -274,18 +289,14 @@ func TestFetchHTTPErrors(t *testing.T) {
 		}
 	})
 	t.Run("slow body, Config.Timeout", func(t *testing.T) {
-		srv := newServer(t, func(w http.ResponseWriter, r *http.Request) {
-			w.Write([]byte("I2Psu3"))
-			w.(http.Flusher).Flush()
-			<-r.Context().Done()
-		})
+		srv := stalled(t, "I2Psu3")
 		_, err := newReseeder(t, Config{Signers: signers, Timeout: 100 * time.Millisecond}, srv).Fetch(t.Context())
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("error %v", err)
 		}
 	})
 	t.Run("slow server, caller's context", func(t *testing.T) {
-		srv := newServer(t, stall)
+		srv := stalled(t, "")
 		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
 		defer cancel()
 		_, err := newReseeder(t, Config{Signers: signers}, srv, srv).Fetch(ctx)
