@@ -80,8 +80,28 @@ func (n *samNet) NewDestination(ctx context.Context, cfg sam.DestinationConfig) 
 	rctx, cancel := context.WithCancel(context.Background())
 	sd := &samDest{ld: ld, cancel: cancel}
 	sd.wg.Go(func() { ld.Run(rctx) })
+	// Answer SESSION CREATE once the destination can be reached, as Java
+	// and i2pd do: tunnels both ways and a published LeaseSet.
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	wait := time.NewTimer(samReadyTimeout)
+	defer wait.Stop()
+	for !ld.Ready() {
+		select {
+		case <-ctx.Done():
+			sd.Close()
+			return nil, ctx.Err()
+		case <-wait.C:
+			sd.Close()
+			return nil, fmt.Errorf("router: no tunnels for the SAM session after %v", samReadyTimeout)
+		case <-tick.C:
+		}
+	}
 	return sd, nil
 }
+
+// samReadyTimeout bounds how long SESSION CREATE waits for tunnels.
+const samReadyTimeout = 3 * time.Minute
 
 func (n *samNet) Lookup(ctx context.Context, name string) (data.Destination, error) {
 	host := strings.ToLower(name)
