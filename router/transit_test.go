@@ -12,17 +12,37 @@ import (
 // buildFor makes a one-hop short build request whose hop is r, as a
 // participant forwarding to next.
 func buildFor(t *testing.T, r *Router, flags i2np.HopFlags, next data.Hash) i2np.Message {
+	return hopBuild(t, r, flags, next, false)
+}
+
+// longBuildFor is buildFor with long (VariableTunnelBuild) records.
+func longBuildFor(t *testing.T, r *Router, flags i2np.HopFlags, next data.Hash) i2np.Message {
+	return hopBuild(t, r, flags, next, true)
+}
+
+func hopBuild(t *testing.T, r *Router, flags i2np.HopFlags, next data.Hash, long bool) i2np.Message {
 	t.Helper()
 	var k [32]byte
 	copy(k[:], r.id.encPriv.PublicKey().Bytes())
-	req, err := build.NewShortRequest(build.Config{Hops: []build.Hop{{
+	cfg := build.Config{Hops: []build.Hop{{
 		Ident: r.hash, EncryptionKey: k, ReceiveTunnel: randomTunnelID(),
 		NextIdent: next, NextTunnel: randomTunnelID(), Flags: flags,
-	}}})
-	if err != nil {
-		t.Fatal(err)
+	}}}
+	var body i2np.Body
+	if long {
+		req, err := build.NewRequest(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = req.Message()
+	} else {
+		req, err := build.NewShortRequest(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body = req.Message()
 	}
-	m, err := i2np.NewMessage(randomMessageID(), time.Now().Add(time.Minute), req.Message())
+	m, err := i2np.NewMessage(randomMessageID(), time.Now().Add(time.Minute), body)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,25 +110,6 @@ func TestReplyTagsOpenOnce(t *testing.T) {
 	if r.taggedOpened.Load() != 1 {
 		t.Fatal("a reply tag was used twice")
 	}
-}
-
-// longBuildFor is buildFor with long (VariableTunnelBuild) records.
-func longBuildFor(t *testing.T, r *Router, flags i2np.HopFlags, next data.Hash) i2np.Message {
-	t.Helper()
-	var k [32]byte
-	copy(k[:], r.id.encPriv.PublicKey().Bytes())
-	req, err := build.NewRequest(build.Config{Hops: []build.Hop{{
-		Ident: r.hash, EncryptionKey: k, ReceiveTunnel: randomTunnelID(),
-		NextIdent: next, NextTunnel: randomTunnelID(), Flags: flags,
-	}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := i2np.NewMessage(randomMessageID(), time.Now().Add(time.Minute), req.Message())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 func TestTransitLongRecords(t *testing.T) {
