@@ -35,6 +35,15 @@ type File struct {
 	// Addressbook is the hosts.txt address book.
 	Addressbook Addressbook `yaml:"addressbook"`
 	SAM         SAM         `yaml:"sam"`
+	I2CP        Bridge      `yaml:"i2cp"`
+	BOB         Bridge      `yaml:"bob"`
+}
+
+// Bridge is the "i2cp" and "bob" sections (a public contract): a client
+// protocol server on one TCP address.
+type Bridge struct {
+	Enabled bool   `yaml:"enabled"`
+	Listen  string `yaml:"listen"` // TCP host:port
 }
 
 // SAM is the "sam" section: the SAM v3 bridge (a public contract).
@@ -403,6 +412,16 @@ func (f *File) problems() []problem {
 		}
 		if msg := checkListen(f.SAM.UDP); msg != "" {
 			bad("sam.udp", "%s", msg)
+		}
+	}
+	if f.I2CP.Enabled {
+		if msg := checkListen(f.I2CP.Listen); msg != "" {
+			bad("i2cp.listen", "%s", msg)
+		}
+	}
+	if f.BOB.Enabled {
+		if msg := checkListen(f.BOB.Listen); msg != "" {
+			bad("bob.listen", "%s", msg)
 		}
 	}
 	if f.Eepsite.Listen != "" {

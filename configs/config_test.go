@@ -41,6 +41,9 @@ func TestDefault(t *testing.T) {
 			t.Errorf("default reseed URL %q", u)
 		}
 	}
+	if f.I2CP != (Bridge{true, "127.0.0.1:7654"}) || f.BOB != (Bridge{false, "127.0.0.1:2827"}) {
+		t.Errorf("i2cp, bob defaults = %+v, %+v", f.I2CP, f.BOB)
+	}
 	if f.Console.Listen != "127.0.0.1:7657" || f.Log.Level != "info" {
 		t.Errorf("console, log defaults = %+v, %+v", f.Console, f.Log)
 	}

@@ -233,6 +233,9 @@ log:
 	if !strings.Contains(o.topYAML, "sam:") {
 		cfg += "sam:\n  enabled: false\n" // several nodes may run at once
 	}
+	if !strings.Contains(o.topYAML, "i2cp:") {
+		cfg += "i2cp:\n  enabled: false\n"
+	}
 	cfgPath := filepath.Join(dir, "i2pgo.yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

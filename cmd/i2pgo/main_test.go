@@ -59,6 +59,8 @@ eepsite:
   listen: ""
 sam:
   enabled: false
+i2cp:
+  enabled: false
 `, datadir, freePort(t), consoleListen, extra)
 	if err := os.WriteFile(p, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

@@ -38,6 +38,7 @@ var allowed = map[string][]string{
 	"router/datagram":                {"router/data", "router/crypto"},
 	"router/i2cp":                    {"router/client", "router/streaming", "router/datagram", "router/data"},
 	"router/sam":                     {"router/client", "router/streaming", "router/datagram", "router/data"},
+	"router/bob":                     {"router/sam", "router/data"},
 	"router":                         {"router/..."},
 	"web":                            {},
 	"static":                         {},
