@@ -80,21 +80,40 @@ type Config struct {
 	// destination is then reached by its b33 address (B33), and its
 	// inner LeaseSet2 goes only to the peers it talks to.
 	Encrypted bool
-	Log       *slog.Logger
+	// SignLeaseSet, if set, has the LeaseSet signed outside the router,
+	// as I2CP does: the client keeps the signing key. It gets the leases
+	// of our inbound tunnels and returns the LeaseSet2 the client signed
+	// for them, with the private keys of its encryption keys. Keys then
+	// needs only the Destination (Signer, Encryption and ElGamal unused),
+	// Encrypted is refused, and Signer returns nil.
+	SignLeaseSet LeaseSetSigner
+	Log          *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// LeaseSetSigner signs a LeaseSet2 for the leases outside the router; see
+// Config.SignLeaseSet. It may block until ctx is done.
+type LeaseSetSigner func(ctx context.Context, leases []data.Lease2) (*data.LeaseSet2, []PrivateKey, error)
+
+// PrivateKey is the private key of one LeaseSet encryption key: X25519
+// (32 bytes, little endian) or ElGamal (256 bytes). Others are ignored.
+type PrivateKey struct {
+	Type data.CryptoType
+	Key  []byte
 }
 
 // Destination is one local destination: its keys, its tunnel pool, its
 // published LeaseSet2, its garlic sessions, and the cache of remote
 // LeaseSets it talks to.
 type Destination struct {
-	cfg    Config
-	keys   *Keys
-	net    Net
-	pool   *pool.Pool
-	e2e    E2E
-	elg    *garlic.ElGamalSessions
+	cfg  Config
+	keys *Keys
+	net  Net
+	pool *pool.Pool
+	// crypt holds the garlic state; an outside signer (SignLeaseSet)
+	// replaces it when the LeaseSet's encryption keys change.
+	crypt  atomic.Pointer[crypt]
 	log    *slog.Logger
 	now    func() time.Time
 	closed atomic.Bool
@@ -108,6 +127,8 @@ type Destination struct {
 	leaseKey  string                  // the inbound tunnels ls was made from
 	published time.Time               // when ls was last confirmed by a floodfill
 	tried     time.Time               // last publish attempt
+	signTried time.Time               // last SignLeaseSet call that failed
+	rawH      func(payload []byte)    // HandlePayloads
 
 	// ctx is cancelled by Close; wg waits for the background sends of
 	// Session.Send; lookups bounds them.
@@ -118,6 +139,19 @@ type Destination struct {
 
 	sent, received, dropped atomic.Uint64
 }
+
+// crypt is a destination's end-to-end garlic state.
+type crypt struct {
+	e2e E2E
+	elg *garlic.ElGamalSessions
+	// x25519 and elgPub are the public keys it decrypts for (zero with
+	// Config.E2E).
+	x25519 [32]byte
+	elgPub crypto.ElGamalPublicKey
+}
+
+func (d *Destination) e2e() E2E                     { return d.crypt.Load().e2e }
+func (d *Destination) elg() *garlic.ElGamalSessions { return d.crypt.Load().elg }
 
 // remote is what we know of a destination we talk to.
 type remote struct {
@@ -139,11 +173,14 @@ type remote struct {
 
 // Limits.
 const (
-	maxRemotes      = 4096
-	lookupTimeout   = 20 * time.Second
-	republishAfter  = 5 * time.Second // least time between publish attempts
-	bundleLSEvery   = 2 * time.Minute // re-send our LeaseSet to a peer this often
-	garlicLifetime  = 60 * time.Second
+	maxRemotes     = 4096
+	lookupTimeout  = 20 * time.Second
+	republishAfter = 5 * time.Second // least time between publish attempts
+	bundleLSEvery  = 2 * time.Minute // re-send our LeaseSet to a peer this often
+	garlicLifetime = 60 * time.Second
+	// maxPayloadBody bounds a payload's encoded size: a stored gzip of
+	// DefaultMaxPayload bytes.
+	maxPayloadBody  = DefaultMaxPayload + gzipHeaderLen + gzipTrailerLen + 5*(DefaultMaxPayload/maxStored+1)
 	leaseSetOptions = 0
 )
 
@@ -152,6 +189,12 @@ const (
 func New(cfg Config, net Net) (*Destination, error) {
 	if cfg.Keys == nil {
 		return nil, errors.New("client: Config.Keys is required")
+	}
+	if cfg.SignLeaseSet == nil && cfg.Keys.Signer == nil {
+		return nil, errors.New("client: Keys.Signer is required without Config.SignLeaseSet")
+	}
+	if cfg.SignLeaseSet != nil && cfg.Encrypted {
+		return nil, errors.New("client: an encrypted LeaseSet needs the signing key, not Config.SignLeaseSet")
 	}
 	d := &Destination{cfg: cfg, keys: cfg.Keys, net: net, log: cfg.Log, now: cfg.Now,
 		handlers: make(map[uint8]Handler), remotes: make(map[data.Hash]*remote), byKey: make(map[[32]byte]data.Hash),
@@ -164,11 +207,15 @@ func New(cfg Config, net Net) (*Destination, error) {
 	if d.now == nil {
 		d.now = time.Now
 	}
-	d.e2e = cfg.E2E
-	if d.e2e == nil {
-		d.e2e = garlic.NewRatchet(cfg.Keys.Encryption, garlic.RatchetConfig{})
+	c := &crypt{e2e: cfg.E2E, x25519: cfg.Keys.Encryption.Public}
+	if c.e2e == nil {
+		c.e2e = garlic.NewRatchet(cfg.Keys.Encryption, garlic.RatchetConfig{})
 	}
-	d.elg = garlic.NewElGamalSessions(cfg.Keys.ElGamal, garlic.ElGamalConfig{})
+	c.elg = garlic.NewElGamalSessions(cfg.Keys.ElGamal, garlic.ElGamalConfig{})
+	if cfg.Keys.ElGamal != nil {
+		c.elgPub = cfg.Keys.ElGamal.Public()
+	}
+	d.crypt.Store(c)
 	name := cfg.Name
 	if name == "" {
 		name = data.B32Address(cfg.Keys.Destination.Hash())
@@ -205,7 +252,13 @@ func (d *Destination) b33() data.B33Address {
 func (d *Destination) Destination() data.Destination { return d.keys.Destination }
 
 // Signer is its signing key.
-func (d *Destination) Signer() crypto.Signer { return d.keys.Signer }
+// It is nil when the LeaseSet is signed outside (Config.SignLeaseSet).
+func (d *Destination) Signer() crypto.Signer {
+	if d.keys.Signer == nil {
+		return nil
+	}
+	return d.keys.Signer
+}
 
 // Pool is its tunnel pool.
 func (d *Destination) Pool() *pool.Pool { return d.pool }
@@ -215,6 +268,15 @@ func (d *Destination) Handle(proto uint8, h Handler) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.handlers[proto] = h
+}
+
+// HandlePayloads has every Data clove's I2CP payload (gzip, undecoded)
+// given to h instead of the protocol handlers, as I2CP wants: its
+// client decodes them. The payload is h's.
+func (d *Destination) HandlePayloads(h func(payload []byte)) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.rawH = h
 }
 
 // Ready reports whether the destination has tunnels both ways and a
@@ -259,16 +321,19 @@ func (d *Destination) Run(ctx context.Context) error {
 // publishes it.
 func (d *Destination) maintain(ctx context.Context) {
 	now := d.now()
-	d.e2e.Expire(now)
-	d.elg.Expire(now)
+	d.e2e().Expire(now)
+	d.elg().Expire(now)
 	d.expireRemotes(now)
 	ins := d.pool.Inbound()
 	if len(ins) == 0 {
 		return
 	}
 	key := leaseKey(ins)
+	if d.cfg.SignLeaseSet != nil && !d.signOutside(ctx, ins, key, now) {
+		return
+	}
 	d.mu.Lock()
-	if key != d.leaseKey || d.ls == nil || d.ls.Expires.Sub(now) < 2*time.Minute ||
+	if d.cfg.SignLeaseSet == nil && key != d.leaseKey || d.ls == nil || d.ls.Expires.Sub(now) < 2*time.Minute ||
 		(d.els != nil && d.els.Expires.Sub(now) < 2*time.Minute) {
 		ls, err := d.makeLeaseSet(ins, now)
 		var els *data.EncryptedLeaseSet
@@ -314,6 +379,123 @@ func (d *Destination) maintain(ctx context.Context) {
 	d.mu.Unlock()
 }
 
+// signOutside has a new LeaseSet signed by Config.SignLeaseSet when the
+// inbound tunnels changed or the LeaseSet nears its end, and installs it
+// with its encryption keys. It reports whether there is a LeaseSet to
+// publish.
+func (d *Destination) signOutside(ctx context.Context, ins []*pool.Tunnel, key string, now time.Time) bool {
+	d.mu.Lock()
+	need := key != d.leaseKey || d.ls == nil || d.ls.Expires.Sub(now) < 2*time.Minute
+	retry := now.Sub(d.signTried) >= republishAfter
+	leases := d.leasesLocked(ins)
+	have := d.ls != nil
+	d.mu.Unlock()
+	if !need {
+		return true
+	}
+	if !retry {
+		return have
+	}
+	sctx, cancel := context.WithTimeout(ctx, signTimeout)
+	defer cancel()
+	ls, keys, err := d.cfg.SignLeaseSet(sctx, leases)
+	if err == nil {
+		err = d.checkOutside(ls, keys)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil {
+		d.signTried = now
+		d.log.Warn("LeaseSet not signed by the client", "err", err)
+		return d.ls != nil
+	}
+	d.ls, d.leaseKey, d.published, d.signTried = ls, key, time.Time{}, time.Time{}
+	return true
+}
+
+// signTimeout bounds a Config.SignLeaseSet call.
+const signTimeout = 60 * time.Second
+
+// checkOutside checks a LeaseSet signed outside and takes its encryption
+// keys: a new garlic state when they changed.
+func (d *Destination) checkOutside(ls *data.LeaseSet2, keys []PrivateKey) error {
+	if ls == nil {
+		return errors.New("client: no LeaseSet")
+	}
+	if !ls.Destination.Equal(d.keys.Destination.KeysAndCert) {
+		return errors.New("client: the signed LeaseSet is for another destination")
+	}
+	if err := ls.Verify(); err != nil {
+		return err
+	}
+	if len(ls.Leases) == 0 {
+		return errors.New("client: the signed LeaseSet has no lease")
+	}
+	c := &crypt{}
+	var x *crypto.X25519KeyPair
+	var elg *crypto.ElGamalPrivateKey
+	for _, k := range keys {
+		switch {
+		case k.Type == data.CryptoX25519 && len(k.Key) == 32 && x == nil:
+			var kp crypto.X25519KeyPair
+			copy(kp.Private[:], k.Key)
+			kp.Public = crypto.X25519Public(kp.Private)
+			x = &kp
+		case k.Type == data.CryptoElGamal && elg == nil:
+			var err error
+			if elg, err = crypto.NewElGamalPrivateKey(k.Key); err != nil {
+				return fmt.Errorf("client: ElGamal private key: %w", err)
+			}
+		}
+	}
+	// Each usable public key of the LeaseSet must have its private key.
+	found := false
+	for _, k := range ls.EncryptionKeys {
+		switch k.Type {
+		case data.CryptoX25519:
+			if x == nil || string(x.Public[:]) != string(k.Key) {
+				return errors.New("client: the X25519 private key does not match the LeaseSet")
+			}
+			found = true
+		case data.CryptoElGamal:
+			if elg == nil {
+				return errors.New("client: the LeaseSet has an ElGamal key but no private key for it")
+			}
+			if pub := elg.Public(); string(pub[:]) != string(k.Key) {
+				return errors.New("client: the ElGamal private key does not match the LeaseSet")
+			}
+			found = true
+		}
+	}
+	if !found {
+		return fmt.Errorf("%w: the signed LeaseSet has neither an X25519 nor an ElGamal key", ErrUnsupportedCrypto)
+	}
+	old := d.crypt.Load()
+	if x != nil {
+		c.x25519 = x.Public
+	}
+	if elg != nil {
+		c.elgPub = elg.Public()
+	}
+	if old.e2e != nil && c.x25519 == old.x25519 && c.elgPub == old.elgPub {
+		return nil // the same keys
+	}
+	if d.cfg.E2E != nil {
+		c.e2e = d.cfg.E2E
+	} else if x != nil {
+		c.e2e = garlic.NewRatchet(*x, garlic.RatchetConfig{})
+	} else {
+		kp, err := crypto.GenerateX25519(nil) // ElGamal only: the ratchet opens nothing
+		if err != nil {
+			return err
+		}
+		c.e2e = garlic.NewRatchet(kp, garlic.RatchetConfig{})
+	}
+	c.elg = garlic.NewElGamalSessions(elg, garlic.ElGamalConfig{})
+	d.crypt.Store(c)
+	return nil
+}
+
 // leaseKey identifies a set of inbound tunnels.
 func leaseKey(ins []*pool.Tunnel) string {
 	var b []byte
@@ -347,12 +529,10 @@ func (d *Destination) makeLeaseSet(ins []*pool.Tunnel, now time.Time) (*data.Lea
 	if d.ls != nil && !ls.Published.After(d.ls.Published) {
 		ls.Published = d.ls.Published.Add(time.Second)
 	}
-	for _, t := range ins[:min(len(ins), 16)] {
-		gw, id := t.Gateway()
-		end := d.pool.Expires(t).Truncate(time.Second)
-		ls.Leases = append(ls.Leases, data.Lease2{Gateway: gw, TunnelID: id, End: end})
-		if end.After(ls.Expires) {
-			ls.Expires = end
+	ls.Leases = d.leasesLocked(ins)
+	for _, l := range ls.Leases {
+		if l.End.After(ls.Expires) {
+			ls.Expires = l.End
 		}
 	}
 	if ls.Expires.Sub(ls.Published) > 11*time.Minute {
@@ -362,6 +542,17 @@ func (d *Destination) makeLeaseSet(ins []*pool.Tunnel, now time.Time) (*data.Lea
 		return nil, err
 	}
 	return ls, nil
+}
+
+// leasesLocked returns a lease per inbound tunnel, at most 16. Called
+// with d.mu held.
+func (d *Destination) leasesLocked(ins []*pool.Tunnel) []data.Lease2 {
+	var ls []data.Lease2
+	for _, t := range ins[:min(len(ins), data.MaxLeases)] {
+		gw, id := t.Gateway()
+		ls = append(ls, data.Lease2{Gateway: gw, TunnelID: id, End: d.pool.Expires(t).Truncate(time.Second)})
+	}
+	return ls
 }
 
 // LeaseSet returns our current LeaseSet, or nil before the first
@@ -384,6 +575,19 @@ func (d *Destination) Send(ctx context.Context, to data.Hash, proto uint8, srcPo
 	body, err := EncodePayload(proto, srcPort, dstPort, payload, proto != ProtoRaw && len(payload) > 64)
 	if err != nil {
 		return err
+	}
+	return d.SendPayload(ctx, to, body)
+}
+
+// SendPayload sends an already made I2CP payload (gzip, with protocol
+// and ports in its header; see EncodePayload) to the destination to, as
+// Send does. I2CP clients make their payloads themselves.
+func (d *Destination) SendPayload(ctx context.Context, to data.Hash, body []byte) error {
+	if d.closed.Load() {
+		return ErrClosed
+	}
+	if len(body) > maxPayloadBody {
+		return fmt.Errorf("%w: %d bytes, at most %d", ErrPayloadTooLarge, len(body), maxPayloadBody)
 	}
 	rm, err := d.remoteFor(ctx, to)
 	if err != nil {
@@ -442,7 +646,7 @@ func (d *Destination) sealRatchet(key [32]byte, cloves []garlic.Clove, now time.
 		}
 		blocks = append(blocks, b)
 	}
-	return d.e2e.Encrypt(key, blocks, now)
+	return d.e2e().Encrypt(key, blocks, now)
 }
 
 // sealElGamal encrypts the cloves as a legacy garlic with
@@ -450,7 +654,8 @@ func (d *Destination) sealRatchet(key [32]byte, cloves []garlic.Clove, now time.
 // DeliveryStatus clove asks the peer to confirm them back to us through
 // one of our inbound tunnels.
 func (d *Destination) sealElGamal(peer []byte, cloves []garlic.Clove, now time.Time) ([]byte, error) {
-	o, err := d.elg.Prepare(peer, now)
+	elg := d.elg()
+	o, err := elg.Prepare(peer, now)
 	if err != nil {
 		return nil, err
 	}
@@ -477,7 +682,7 @@ func (d *Destination) sealElGamal(peer []byte, cloves []garlic.Clove, now time.T
 	if err != nil {
 		return nil, err
 	}
-	return d.elg.Seal(o, payload)
+	return elg.Seal(o, payload)
 }
 
 // path returns the routing path to rm: the outbound tunnel and the
@@ -723,7 +928,7 @@ func (d *Destination) deliver(gw data.Hash, m i2np.Message) {
 	if m.Type == i2np.DeliveryStatus {
 		// The confirmation of ElGamal session tags we sent.
 		if st, err := i2np.ParseDeliveryStatusMessage(m.Payload); err == nil {
-			d.elg.Confirm(uint32(st.ID), d.now())
+			d.elg().Confirm(uint32(st.ID), d.now())
 		}
 		return
 	}
@@ -737,10 +942,10 @@ func (d *Destination) deliver(gw data.Hash, m i2np.Message) {
 		return
 	}
 	now := d.now()
-	blocks, _, err := d.e2e.Decrypt(g.Data, now)
+	blocks, _, err := d.e2e().Decrypt(g.Data, now)
 	if err != nil {
 		// Not ECIES: ElGamal/AES+SessionTags (tag lookup, then ElGamal).
-		if pt, eerr := d.elg.Decrypt(g.Data, now); eerr == nil {
+		if pt, eerr := d.elg().Decrypt(g.Data, now); eerr == nil {
 			d.received.Add(1)
 			d.legacy(pt)
 			return
@@ -833,6 +1038,16 @@ func (d *Destination) clove(m i2np.Message) bool {
 		if err != nil {
 			return false
 		}
+		d.mu.Lock()
+		raw := d.rawH
+		d.mu.Unlock()
+		if raw != nil {
+			if len(dm.Data) < gzipHeaderLen+gzipTrailerLen+1 || len(dm.Data) > maxPayloadBody {
+				return false
+			}
+			raw(dm.Data)
+			return true
+		}
 		proto, sp, dp, payload, err := DecodePayload(dm.Data, 0)
 		if err != nil {
 			d.log.Debug("payload dropped", "err", err)
@@ -851,7 +1066,7 @@ func (d *Destination) clove(m i2np.Message) bool {
 		if err != nil {
 			return false
 		}
-		d.elg.Confirm(uint32(st.ID), d.now())
+		d.elg().Confirm(uint32(st.ID), d.now())
 		return true
 	case i2np.DatabaseStore:
 		ds, err := i2np.ParseDatabaseStoreMessage(m.Payload)

@@ -26,7 +26,7 @@ func (d *Destination) Session(proto uint8) *Session { return &Session{d: d, prot
 func (s *Session) Destination() data.Destination { return s.d.keys.Destination }
 
 // Signer is its signing key.
-func (s *Session) Signer() crypto.Signer { return s.d.keys.Signer }
+func (s *Session) Signer() crypto.Signer { return s.d.Signer() }
 
 // maxPendingLookups bounds the sends waiting for a LeaseSet lookup.
 const maxPendingLookups = 64
