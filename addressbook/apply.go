@@ -14,7 +14,15 @@ type counts struct {
 	Skipped   int // already known (same destination), or left alone
 	Invalid   int // bad lines, names, destinations, signatures, commands
 	Conflicts int // known names a feed gives another destination
+
+	// Samples for the fetch status, at most maxSamples each.
+	ConflictNames []string // "name (kept from the <book> book)"
+	Refused       []string // "name: why"
 }
+
+// maxSamples bounds the conflict and refusal samples kept per fetch, and
+// the Warn logs of refused signatures.
+const maxSamples = 20
 
 // destsLocked returns every destination of name in the first book that has
 // it, and that book.
@@ -51,9 +59,27 @@ type applier struct {
 
 func (a *applier) invalid(e Entry, why string, err error) {
 	a.c.Invalid++
-	args := []any{"name", e.Name, "action", e.Action(), "why", why}
+	name := e.Name
+	if name == "" {
+		name = e.Props[KeyName]
+	}
+	sample := len(a.c.Refused) < maxSamples
+	if sample {
+		note := name + ": " + why
+		if err != nil {
+			note += ": " + err.Error()
+		}
+		a.c.Refused = append(a.c.Refused, note)
+	}
+	args := []any{"name", name, "action", e.Action(), "why", why}
 	if err != nil {
 		args = append(args, "err", err)
+	}
+	// A bad signature is someone's forgery or a broken registry: say so
+	// (bounded per fetch). Other bad lines are common and stay Debug.
+	if sample && (why == "sig" || why == "oldsig") {
+		a.log.Warn("feed entry refused: bad signature", args...)
+		return
 	}
 	a.log.Debug("feed entry refused", args...)
 }
@@ -66,7 +92,10 @@ func (a *applier) known(e Entry, cur []string, where Book) {
 		return
 	}
 	a.c.Conflicts++
-	a.log.Debug("conflict: name kept", "name", e.Name, "book", where.String())
+	if len(a.c.ConflictNames) < maxSamples {
+		a.c.ConflictNames = append(a.c.ConflictNames, e.Name+" (kept from the "+where.String()+" book)")
+	}
+	a.log.Info("conflict: name kept, feed's destination refused", "name", e.Name, "book", where.String())
 }
 
 // add puts a new name in the router book, within MaxBookEntries.

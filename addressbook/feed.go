@@ -45,6 +45,10 @@ type FeedStatus struct {
 	Skipped   int // already known, or names of the user's own books
 	Invalid   int // bad lines, names, destinations, signatures, commands
 	Conflicts int // known names the feed gives another destination
+	// Samples of the conflicts and refused lines (at most 20 each):
+	// "name (kept from the local book)", "name: sig: <error>".
+	ConflictNames []string `json:",omitempty"`
+	Refused       []string `json:",omitempty"`
 
 	ETag         string // validators sent back on the next fetch
 	LastModified string
@@ -130,18 +134,27 @@ func (r *Resolver) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	if r.client == nil || len(r.feeds) == 0 {
+	if r.client == nil {
 		<-ctx.Done()
 		return ctx.Err()
 	}
 	t := time.NewTimer(startDelay)
 	defer t.Stop()
+	started := false
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-r.wake:
+			// The list changed: new feeds are due at once, but not
+			// before the first round's delay.
+			if started {
+				t.Reset(max(time.Until(r.nextDue()), time.Second))
+			}
+			continue
 		case <-t.C:
 		}
+		started = true
 		r.fetchDue(ctx, false)
 		t.Reset(max(time.Until(r.nextDue()), time.Second))
 	}
@@ -165,6 +178,9 @@ func (r *Resolver) dueLocked(f *feed) time.Time {
 func (r *Resolver) nextDue() time.Time {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(r.feeds) == 0 {
+		return r.now().Add(r.cfg.Interval)
+	}
 	var next time.Time
 	for i, f := range r.feeds {
 		if d := r.dueLocked(f); i == 0 || d.Before(next) {
@@ -252,6 +268,7 @@ func (r *Resolver) fetchOne(ctx context.Context, f *feed) bool {
 	}
 	st.Added, st.Changed, st.Removed, st.Skipped, st.Invalid, st.Conflicts =
 		c.Added, c.Changed, c.Removed, c.Skipped, c.Invalid, c.Conflicts
+	st.ConflictNames, st.Refused = c.ConflictNames, c.Refused
 
 	r.mu.Lock()
 	if st.Result != ResultOK && st.Result != ResultNotModified {

@@ -111,6 +111,10 @@ type Resolver struct {
 	// fetchMu serialises fetch rounds (Run and FetchNow). Held across I/O.
 	fetchMu sync.Mutex
 
+	// wake tells Run that the subscription list changed (buffered 1,
+	// never closed).
+	wake chan struct{}
+
 	mu     sync.Mutex
 	loaded bool
 	books  [Published]*book // Private, Local, Router; Published is derived
@@ -134,7 +138,7 @@ func New(cfg Config, client *http.Client, log *slog.Logger) (*Resolver, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Resolver{cfg: cfg, client: client, log: log.With("component", "addressbook"), now: time.Now}
+	r := &Resolver{cfg: cfg, client: client, log: log.With("component", "addressbook"), now: time.Now, wake: make(chan struct{}, 1)}
 	for i := range r.books {
 		r.books[i] = newBook()
 	}
@@ -146,8 +150,8 @@ func New(cfg Config, client *http.Client, log *slog.Logger) (*Resolver, error) {
 
 func (r *Resolver) path(b Book) string { return filepath.Join(r.cfg.Dir, b.File()) }
 
-// Load reads the private, local and router books and the feed state from
-// Config.Dir. A missing router book is started from the shipped defaults
+// Load reads the private, local and router books, the feed state and
+// the edited subscription list (see SetSubscriptions) from Config.Dir. A missing router book is started from the shipped defaults
 // (defaults/hosts.txt). Lines with invalid names or destinations are
 // skipped (and dropped at the next write of that book). A book that cannot
 // be read, or is over MaxBookSize or MaxBookEntries, is an error, and the
@@ -178,8 +182,18 @@ func (r *Resolver) Load() error {
 	if err != nil {
 		return err
 	}
+	subs, edited, err := r.loadSubscriptions()
+	if err != nil {
+		return err
+	}
+	if edited {
+		r.log.Info("subscriptions read from "+subscriptionsFile+" (edited in the console); addressbook.subscriptions is not used", "feeds", len(subs))
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if edited {
+		r.setFeedsLocked(subs)
+	}
 	r.books = books
 	for _, f := range r.feeds {
 		if s, ok := states[f.URL]; ok {
