@@ -170,8 +170,8 @@ type samDest struct {
 
 func (s *samDest) Destination() data.Destination { return s.ld.d.Destination() }
 
-func (s *samDest) Dial(ctx context.Context, to data.Destination, port uint16) (net.Conn, error) {
-	return s.ld.stream.Dial(ctx, to, port)
+func (s *samDest) Dial(ctx context.Context, to data.Destination, fromPort, toPort uint16) (net.Conn, error) {
+	return s.ld.stream.DialFrom(ctx, to, fromPort, toPort)
 }
 
 func (s *samDest) Listen(port uint16) (net.Listener, error) { return s.ld.Listen(port) }

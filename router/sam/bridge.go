@@ -43,10 +43,11 @@ type DestinationConfig struct {
 // Destination is a running local destination.
 type Destination interface {
 	Destination() data.Destination
-	// Dial opens a stream to port of to. It may return an *Error to pick
-	// the RESULT; other errors are reported as CANT_REACH_PEER, and
+	// Dial opens a stream from fromPort to toPort of to (STREAM CONNECT's
+	// FROM_PORT and TO_PORT). It may return an *Error to pick the RESULT;
+	// other errors are reported as CANT_REACH_PEER, and
 	// context.DeadlineExceeded as TIMEOUT.
-	Dial(ctx context.Context, to data.Destination, port uint16) (net.Conn, error)
+	Dial(ctx context.Context, to data.Destination, fromPort, toPort uint16) (net.Conn, error)
 	// Listen accepts streams to port (0: all ports). The connections'
 	// RemoteAddr and LocalAddr should be streaming.Addr values, which
 	// carry the peer's destination and both ports.

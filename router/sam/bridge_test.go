@@ -130,7 +130,7 @@ func TestStreamConnectAccept(t *testing.T) {
 			t.Fatalf("ACCEPT: %q", got)
 		}
 		con := e.hello()
-		if got := con.cmd("STREAM CONNECT ID=a DESTINATION=" + target + " TO_PORT=80"); got != "STREAM STATUS RESULT=OK" {
+		if got := con.cmd("STREAM CONNECT ID=a DESTINATION=" + target + " FROM_PORT=1234 TO_PORT=80"); got != "STREAM STATUS RESULT=OK" {
 			t.Fatalf("CONNECT %s: %q", target[:8], got)
 		}
 		if got, want := acc.line(), destA+" FROM_PORT=1234 TO_PORT=80"; got != want {
@@ -195,7 +195,8 @@ func TestConcurrentAccept(t *testing.T) {
 
 func TestStreamForward(t *testing.T) {
 	e := newEnv(t, Config{})
-	_, destA := e.session("STREAM", "a", "")
+	// The session's FROM_PORT is the default of its CONNECTs.
+	_, destA := e.session("STREAM", "a", "FROM_PORT=1234")
 	_, destB := e.session("STREAM", "b", "")
 	for _, silent := range []bool{false, true} {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -433,7 +434,7 @@ func TestPrimary(t *testing.T) {
 		t.Fatal(got)
 	}
 	con := e.hello()
-	if got := con.cmd("STREAM CONNECT ID=c TO_PORT=80 DESTINATION=" + destP); got != "STREAM STATUS RESULT=OK" {
+	if got := con.cmd("STREAM CONNECT ID=c FROM_PORT=1234 TO_PORT=80 DESTINATION=" + destP); got != "STREAM STATUS RESULT=OK" {
 		t.Fatal(got)
 	}
 	if got := acc.line(); got != destC+" FROM_PORT=1234 TO_PORT=80" {

@@ -41,8 +41,6 @@
 //   - Network.NewDestination takes a context, so that a bridge shutdown
 //     can abandon a tunnel build.
 //   - Offline-signed $privkeys are refused (ErrOfflineKeys).
-//   - STREAM CONNECT's FROM_PORT is parsed but not passed on, because
-//     streaming.Manager.Dial has no source port.
 //   - NAMING LOOKUP OPTIONS=true is accepted, but no OPTION: pairs are
 //     returned: Network.Lookup returns no leaseset options.
 //   - DATAGRAM SEND and RAW SEND reply only on error ("DATAGRAM STATUS

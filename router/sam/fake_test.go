@@ -73,7 +73,7 @@ type fakeDest struct {
 
 func (d *fakeDest) Destination() data.Destination { return d.dest }
 
-func (d *fakeDest) Dial(ctx context.Context, to data.Destination, port uint16) (net.Conn, error) {
+func (d *fakeDest) Dial(ctx context.Context, to data.Destination, fromPort, port uint16) (net.Conn, error) {
 	peer := d.n.find(to.Hash())
 	if peer == nil {
 		return nil, errors.New("fake: no route")
@@ -87,7 +87,7 @@ func (d *fakeDest) Dial(ctx context.Context, to data.Destination, port uint16) (
 	if l == nil {
 		return nil, errors.New("fake: connection refused")
 	}
-	a, b := halfPipe(streaming.Addr{Dest: d.dest, Port: 1234}, streaming.Addr{Dest: to, Port: port})
+	a, b := halfPipe(streaming.Addr{Dest: d.dest, Port: fromPort}, streaming.Addr{Dest: to, Port: port})
 	select {
 	case l.ch <- b:
 		return a, nil

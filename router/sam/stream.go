@@ -139,9 +139,8 @@ func (b *Bridge) resolve(ctx context.Context, v string) (data.Destination, error
 	return d, nil
 }
 
-// streamConnect handles STREAM CONNECT. FROM_PORT is accepted but cannot
-// be passed on: Destination.Dial (like streaming.Manager) sets only the
-// destination port.
+// streamConnect handles STREAM CONNECT. FROM_PORT and TO_PORT default
+// to the session's (SESSION CREATE's FROM_PORT and TO_PORT).
 func (h *handler) streamConnect(cmd *Command) {
 	const prefix = "STREAM STATUS"
 	silent, err := parseBool(cmd, "SILENT")
@@ -164,7 +163,8 @@ func (h *handler) streamConnect(cmd *Command) {
 		fail(err)
 		return
 	}
-	if _, err := parseUint(cmd, "FROM_PORT", 16, 0); err != nil {
+	fromPort, err := parseUint(cmd, "FROM_PORT", 16, uint64(s.fromPort))
+	if err != nil {
 		fail(err)
 		return
 	}
@@ -177,7 +177,7 @@ func (h *handler) streamConnect(cmd *Command) {
 		fail(err)
 		return
 	}
-	conn, err := s.dest.Dial(ctx, to, uint16(toPort))
+	conn, err := s.dest.Dial(ctx, to, uint16(fromPort), uint16(toPort))
 	if err != nil {
 		var e *Error
 		switch {

@@ -173,6 +173,12 @@ func (m *Manager) forget(c *Conn) {
 // our SYN, or with an error when ctx ends, ConnectTimeout passes, the peer
 // refuses or the Manager closes. The net.Conn is a *Conn.
 func (m *Manager) Dial(ctx context.Context, to data.Destination, port uint16) (net.Conn, error) {
+	return m.DialFrom(ctx, to, 0, port)
+}
+
+// DialFrom is Dial with a source port: the stream's packets carry
+// fromPort as their I2CP source port (SAM's FROM_PORT).
+func (m *Manager) DialFrom(ctx context.Context, to data.Destination, fromPort, port uint16) (net.Conn, error) {
 	raddr := Addr{Dest: to, Port: port}
 	opErr := func(err error) error { return &net.OpError{Op: "dial", Net: "i2p", Addr: raddr, Err: err} }
 	if m.cfgErr != nil {
@@ -181,7 +187,7 @@ func (m *Manager) Dial(ctx context.Context, to data.Destination, port uint16) (n
 	if to.IsZero() {
 		return nil, opErr(errors.New("streaming: no destination"))
 	}
-	c := newConn(m, 0, raddr, false)
+	c := newConn(m, fromPort, raddr, false)
 	c.sigType, c.sigKey = to.SigType(), to.SigningKey()
 	m.mu.Lock()
 	switch {
