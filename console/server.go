@@ -52,6 +52,8 @@ type Deps struct {
 	// I2PTunnels lists the I2PTunnel tunnels for GET /api/tunnels.
 	// Optional.
 	I2PTunnels func() []proxies.TunnelStatus
+	// AddressBook serves /api/addressbook/... Optional.
+	AddressBook AddressBook
 	// Logger receives the console's logs. nil discards them.
 	Logger *slog.Logger
 }
@@ -64,7 +66,18 @@ type Server struct {
 	routers func() []router.RouterEntry   // may be nil
 	tunnels func() []router.TunnelInfo    // may be nil
 	i2ptun  func() []proxies.TunnelStatus // may be nil
+	book    AddressBook                   // may be nil
 	log     *slog.Logger
+	// csrf is the token requests that change something must carry in
+	// the X-CSRF-Token header; it lives as long as the Server.
+	csrf string
+
+	// base is the context of background work started by requests (a
+	// feed fetch): Serve's, or Background before it runs. bg waits for
+	// that work; fetching is set while a fetch runs.
+	base     atomic.Pointer[context.Context]
+	bg       sync.WaitGroup
+	fetching atomic.Bool
 	handler http.Handler
 
 	// allowed is the set of Host header values requests may carry. It is
@@ -108,8 +121,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		routers: deps.NetDBRouters,
 		tunnels: deps.Tunnels,
 		i2ptun:  deps.I2PTunnels,
+		book:    deps.AddressBook,
 		log:     log.With("component", "console"),
+		csrf:    newToken(),
 	}
+	bgctx := context.Background()
+	s.base.Store(&bgctx)
 	allowed := allowedHosts(listen)
 	s.allowed.Store(&allowed)
 	s.handler = s.routes()
@@ -205,6 +222,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.running = true
 	s.mu.Unlock()
+	s.base.Store(&ctx)
+	defer s.bg.Wait() // after the deferred reset below: background work sees ctx done
 	defer func() {
 		s.mu.Lock()
 		s.running = false
@@ -262,9 +281,13 @@ func allowedHosts(addr string) map[string]bool {
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(securityHeaders, s.checkHost)
+	r.Use(securityHeaders, s.checkHost, s.checkCSRF)
 	r.Get("/", s.index)
 	r.Get("/api/status", s.apiStatus)
+	r.Get("/api/csrf", s.apiCSRF)
+	if s.book != nil {
+		s.addressbookRoutes(r)
+	}
 	if s.peers != nil {
 		r.Get("/api/peers", s.apiPeers)
 	}
@@ -354,7 +377,10 @@ func (s *Server) apiI2PTunnels(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeJSON writes v as a JSON response.
-func (s *Server) writeJSON(w http.ResponseWriter, v any) {
+func (s *Server) writeJSON(w http.ResponseWriter, v any) { s.writeJSONCode(w, http.StatusOK, v) }
+
+// writeJSONCode writes v as a JSON response with status code.
+func (s *Server) writeJSONCode(w http.ResponseWriter, code int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		// Only a NaN or infinite float can get here: a router bug.
@@ -365,5 +391,6 @@ func (s *Server) writeJSON(w http.ResponseWriter, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
 	w.Write(append(b, '\n'))
 }

@@ -180,6 +180,14 @@ func TestIndex(t *testing.T) {
 	req.Host = "localhost:7657"
 	rec = httptest.NewRecorder()
 	s.Handler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusForbidden {
+		t.Errorf("POST /api/status without a CSRF token = %d", rec.Code)
+	}
+	req = httptest.NewRequest(http.MethodPost, "/api/status", nil)
+	req.Host = "localhost:7657"
+	req.Header.Set(CSRFHeader, s.csrf)
+	rec = httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, req)
 	if rec.Code != http.StatusMethodNotAllowed {
 		t.Errorf("POST /api/status = %d", rec.Code)
 	}

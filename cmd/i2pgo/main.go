@@ -124,7 +124,7 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	}
 	tuns.SetNames(names{book})
 	con, err := console.New(console.Config{Listen: cfg.Console.Listen}, console.Deps{Status: r.Status, Peers: r.Peers, NetDBRouters: r.NetDBRouters,
-		Tunnels: r.Tunnels, I2PTunnels: tuns.Status, Logger: log})
+		Tunnels: r.Tunnels, I2PTunnels: tuns.Status, AddressBook: book, Logger: log})
 	if err != nil {
 		return usageError{err}
 	}
