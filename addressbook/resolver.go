@@ -150,6 +150,10 @@ func New(cfg Config, client *http.Client, log *slog.Logger) (*Resolver, error) {
 
 func (r *Resolver) path(b Book) string { return filepath.Join(r.cfg.Dir, b.File()) }
 
+// PublishedPath is the file of the published book (hosts.txt format),
+// rewritten whenever the local or router book changes.
+func (r *Resolver) PublishedPath() string { return r.path(Published) }
+
 // Load reads the private, local and router books, the feed state and
 // the edited subscription list (see SetSubscriptions) from Config.Dir. A missing router book is started from the shipped defaults
 // (defaults/hosts.txt). Lines with invalid names or destinations are

@@ -62,6 +62,10 @@ type Addressbook struct {
 	// Proxy is the HTTP proxy the feeds are fetched through, host:port
 	// (our own httpclient tunnel); empty: no fetching.
 	Proxy string `yaml:"proxy"`
+	// Publish serves the published book (local names, then the router
+	// book's) as /hosts.txt of the built-in eepsite, so that others can
+	// subscribe to it.
+	Publish bool `yaml:"publish"`
 }
 
 // IntervalDuration is Interval parsed (Validate has checked it).

@@ -35,8 +35,10 @@ type eepsite struct {
 }
 
 // listenEepsite makes docroot (with a start page the first time) and
-// binds addr.
-func listenEepsite(addr, datadir string) (*eepsite, error) {
+// binds addr. A non-empty hosts is the published address book file,
+// served as /hosts.txt (with Last-Modified, so that subscribers' refetches
+// get 304).
+func listenEepsite(addr, datadir, hosts string) (*eepsite, error) {
 	docroot := filepath.Join(datadir, "eepsite", "docroot")
 	if err := os.MkdirAll(docroot, 0o755); err != nil {
 		return nil, fmt.Errorf("eepsite: %w", err)
@@ -51,8 +53,20 @@ func listenEepsite(addr, datadir string) (*eepsite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eepsite: %w", err)
 	}
+	mux := http.NewServeMux()
+	mux.Handle("/", http.FileServer(http.Dir(docroot)))
+	if hosts != "" {
+		mux.HandleFunc("/hosts.txt", func(w http.ResponseWriter, r *http.Request) {
+			if _, err := os.Stat(hosts); err != nil {
+				http.Error(w, "404 no published address book yet", http.StatusNotFound)
+				return
+			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			http.ServeFile(w, r, hosts)
+		})
+	}
 	return &eepsite{ln: ln, srv: &http.Server{
-		Handler:           http.FileServer(http.Dir(docroot)),
+		Handler:           mux,
 		ReadHeaderTimeout: 15 * time.Second,
 		IdleTimeout:       60 * time.Second,
 	}}, nil

@@ -151,7 +151,11 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 	}
 	var site *eepsite
 	if cfg.Eepsite.Listen != "" {
-		if site, err = listenEepsite(cfg.Eepsite.Listen, cfg.DataDir()); err != nil {
+		hosts := ""
+		if cfg.Addressbook.Publish {
+			hosts = book.PublishedPath()
+		}
+		if site, err = listenEepsite(cfg.Eepsite.Listen, cfg.DataDir(), hosts); err != nil {
 			return err
 		}
 	}
