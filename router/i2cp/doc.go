@@ -1,0 +1,79 @@
+// Package i2cp is the router side of the I2P Control Protocol: the
+// server that Java I2P client applications (I2PTunnel, the streaming
+// library, i2psnark, …) connect to, by default on 127.0.0.1:7654.
+//
+// Spec: i2cp.rst (lastupdated 2025-07, accurate for API 0.9.67) and the
+// I2CP overview; structures from common-structures.rst. We announce API
+// 0.9.66 in SetDate.
+//
+// # Wire
+//
+// The client first sends the protocol byte 0x2a. Then each message, both
+// ways, is
+//
+//	+----+----+----+----+----+-------------------------+
+//	|   body length (4)  |type|  body (length bytes)    |
+//	+----+----+----+----+----+-------------------------+
+//
+// message.go is the pure codec: Parse(type, body) and AppendBinary per
+// message, AppendFrame/ReadFrame for the header. Bodies over
+// MaxMessageLen (64 KiB + 2 KiB) are refused before they are read.
+//
+// # What the router does and does not hold
+//
+// The client keeps its signing key: CreateSession carries the public
+// Destination, the options and a date, signed by the client; we verify
+// that signature over the received bytes and the date (±30 s). Once the
+// destination has inbound tunnels, the router sends
+// RequestVariableLeaseSet with their leases, and the client answers
+// CreateLeaseSet2 with the LeaseSet2 it signed and the private keys of
+// its encryption keys (X25519 and/or ElGamal), which the router needs to
+// open garlic messages. router/client does the rest (pools, garlic,
+// LeaseSet publishing) through its Config.SignLeaseSet hook.
+//
+// SendMessage payloads are I2CP payloads (gzip, protocol and ports in
+// the header) made by the client's own streaming or datagram code: we
+// send them as they are, and give every payload that arrives to the
+// client in a MessagePayload (fast receive).
+//
+// # Sessions and flow
+//
+// Several sessions per connection, each its own destination with its own
+// tunnels (Java subsessions share the primary session's tunnels; we do
+// not: simpler, and it only costs tunnels). Session IDs are unique on
+// the server. Each connection has a reader (the ServeConn goroutine) and
+// a writer draining two bounded queues: replies (waited for) and
+// MessagePayloads (dropped when full, counted). SendMessages go out in
+// order per remote destination, on a goroutine per remote that exits when
+// idle, so that a LeaseSet lookup does not hold up the other peers.
+// Message statuses: Accepted (1) at once unless
+// i2cp.messageReliability=none, then Guaranteed Success (4) or a failure
+// code (21 no LeaseSet, 16 no tunnels, 14 expired, 13 queue full, 10 bad
+// session, 23 loopback, …); nothing when the nonce is 0.
+//
+// # Deviations, and why
+//
+//   - CreateLeaseSet (type 4, deprecated): refused with Disconnect "use
+//     CreateLeaseSet2". CreateLeaseSet2 with an EncryptedLeaseSet or
+//     MetaLeaseSet: Disconnect. Clients of API 0.9.39+ use LeaseSet2.
+//   - Offline-signed destinations (i2cp.leaseSetTransientPublicKey):
+//     SessionStatus Invalid, then Disconnect.
+//   - ReceiveMessageBegin/End (fast receive off, deprecated): ignored;
+//     payloads are always pushed, as i2pd does.
+//   - HostLookup types 2-4 (options, API 0.9.66): HostReply 7
+//     (unsupported). BlindingInfo is ignored (no b33 per-client auth).
+//   - ReconfigureSession merges the options and answers Updated, but
+//     only i2cp.messageReliability takes effect; tunnel options apply to
+//     new sessions only.
+//   - DestroySession: as Java, no SessionStatus; a Disconnect when no
+//     session is left or the primary one was destroyed (which takes the
+//     others with it).
+//   - inbound/outbound.length 0 is raised to 1: our pools build no
+//     zero-hop tunnels.
+//   - No authentication (i2cp.username/password are ignored): listen on
+//     loopback only.
+//   - Bad input (garbage, oversize length, unknown type, malformed body,
+//     bad signature, unknown session in CreateLeaseSet2) ends the
+//     connection with a Disconnect that says why. SendMessage for an
+//     unknown session gets MessageStatus 10, as in Java.
+package i2cp
