@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"maps"
+	"os"
 	"testing"
 
 	"github.com/i2pgo/i2pgo/router/data"
@@ -79,4 +80,11 @@ func feedText(t testing.TB, entries ...Entry) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestMain starts every test's router book empty instead of from the
+// shipped defaults (TestLoad/defaults checks those).
+func TestMain(m *testing.M) {
+	defaultBook = func() ([]byte, error) { return nil, nil }
+	os.Exit(m.Run())
 }

@@ -28,6 +28,10 @@ var (
 //go:embed defaults/hosts.txt
 var defaultsFS embed.FS
 
+// defaultBook returns the router book a new datadir starts with (tests
+// replace it, to start from an empty book).
+var defaultBook = func() ([]byte, error) { return defaultsFS.ReadFile("defaults/hosts.txt") }
+
 // Defaults, as Java's addressbook (Daemon.java, SubscriptionList).
 const (
 	DefaultInterval       = 12 * time.Hour
@@ -167,7 +171,7 @@ func (r *Resolver) Load() error {
 		if isNotExist(err) {
 			raw, err = nil, nil
 			if b == Router {
-				raw, err = defaultsFS.ReadFile("defaults/hosts.txt")
+				raw, err = defaultBook()
 			}
 		}
 		if err != nil {

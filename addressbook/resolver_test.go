@@ -144,12 +144,31 @@ func TestLoad(t *testing.T) {
 		if err != nil || len(raw) == 0 {
 			t.Fatalf("embedded defaults: %v", err)
 		}
-		if entries, bad := ParseFile(raw); len(entries) != 0 || bad != 0 {
-			t.Errorf("placeholder has %d entries, %d bad lines", len(entries), bad)
+		entries, bad := ParseFile(raw)
+		if len(entries) < 40 || bad != 0 {
+			t.Errorf("defaults have %d entries, %d bad lines", len(entries), bad)
 		}
+		saved := defaultBook
+		defaultBook = func() ([]byte, error) { return raw, nil }
+		t.Cleanup(func() { defaultBook = saved })
 		r := newTestResolver(t, Config{})
-		if len(r.List(Router)) != 0 {
-			t.Error("router book not empty")
+		if got := len(r.List(Router)); got != len(entries) {
+			t.Errorf("router book has %d names, defaults %d", got, len(entries))
+		}
+		// Spot checks against b32 addresses published elsewhere (i2pd's
+		// jump services, Java's router console links).
+		for name, b32 := range map[string]string{
+			"identiguy.i2p":   "3mzmrus2oron5fxptw7hw2puho3bnqmw2hqy7nw64dsrrjwdilva.b32.i2p",
+			"i2p-projekt.i2p": "udhdrtrcetjm5sxzskjyr5ztpeszydbh4dpl3pl4utgqqw2v4jna.b32.i2p",
+		} {
+			if got, err := r.B32(name); err != nil || got != b32 {
+				t.Errorf("%s: %s %v, want %s", name, got, err, b32)
+			}
+		}
+		for _, name := range []string{"irc.postman.i2p", "irc.echelon.i2p", "smtp.postman.i2p", "pop.postman.i2p", "stats.i2p", "zzz.i2p"} {
+			if _, err := r.Resolve(t.Context(), name); err != nil {
+				t.Errorf("default name %s: %v", name, err)
+			}
 		}
 	})
 	t.Run("invalid lines skipped", func(t *testing.T) {
