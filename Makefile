@@ -26,7 +26,7 @@ unit:
 	$(GO) test -race -count=1 $(PKGS)
 
 interop:
-	I2PGO_TESTNET=$(TESTNET) $(GO) test -tags interop -count=1 -timeout 30m -v ./interop/
+	I2PGO_TESTNET=$(TESTNET) $(GO) test -tags interop -count=1 -timeout 50m -v ./interop/
 
 check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
