@@ -149,6 +149,11 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 		}
 		defer samUDP.Close()
 	}
+	i2cpb, err := listenI2CP(cfg.I2CP)
+	if err != nil {
+		return err
+	}
+	defer i2cpb.Close()
 	var site *eepsite
 	if cfg.Eepsite.Listen != "" {
 		hosts := ""
@@ -180,6 +185,9 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 		siteWG.Go(func() { bridge.Serve(ctx, samLn) })
 		siteWG.Go(func() { bridge.ServeUDP(ctx, samUDP) })
 		log.Info("SAM bridge listening", "tcp", cfg.SAM.Listen, "udp", cfg.SAM.UDP)
+	}
+	if err := i2cpb.start(ctx, &siteWG, r, names{book}.Resolve, log); err != nil {
+		return err
 	}
 	if site != nil {
 		siteWG.Go(func() {
