@@ -44,6 +44,14 @@ func (c *Client) Write(m Message) error {
 	return err
 }
 
+// WriteRaw sends bytes as they are (for tests of bad input).
+func (c *Client) WriteRaw(b []byte) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, err := c.nc.Write(b)
+	return err
+}
+
 // Read reads the next message, waiting at most timeout (0: no limit).
 // Only one goroutine may read.
 func (c *Client) Read(timeout time.Duration) (Message, error) {
