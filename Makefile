@@ -5,7 +5,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 1s
 PKGS      := ./...
 
-.PHONY: all build run test unit interop check fuzz bench bench-net clean
+.PHONY: all build run test unit interop check fuzz bench bench-net clean templ
 
 all: build
 
@@ -33,6 +33,8 @@ check:
 	$(GO) vet $(PKGS)
 	$(GO) vet -tags interop ./interop/
 	$(GO) test -count=1 -run 'TestDeps' ./internal/deptest/
+	@$(GO) tool templ generate -path web >/dev/null 2>&1
+	@git diff --quiet -- web || { echo "the generated templ files are stale: run 'go tool templ generate -path web' and commit them"; git diff --stat -- web; exit 1; }
 
 # Every Fuzz target for $(FUZZTIME) each.
 fuzz:
@@ -50,6 +52,10 @@ bench:
 # Transfers over the i2pd test network, i2pgo next to i2pd (issue 6).
 bench-net:
 	I2PGO_TESTNET=$(TESTNET) I2PGO_BENCH_NET=1 $(GO) test -tags interop -count=1 -timeout 40m -v -run 'TestBenchNet' ./interop/
+
+# Regenerates the console's HTML components (web/*_templ.go).
+templ:
+	$(GO) tool templ generate -path web
 
 clean:
 	rm -rf bin

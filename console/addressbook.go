@@ -239,17 +239,24 @@ func (s *Server) apiSetSubscriptions(w http.ResponseWriter, r *http.Request) {
 // results appear in GET /api/addressbook/subscriptions. A fetch already
 // running is not started twice.
 func (s *Server) apiFetch(w http.ResponseWriter, r *http.Request) {
-	started := s.fetching.CompareAndSwap(false, true)
-	if started {
-		ctx := *s.base.Load()
-		s.bg.Go(func() {
-			defer s.fetching.Store(false)
-			if err := s.book.FetchNow(ctx); err != nil {
-				s.log.Warn("address book fetch", "err", err)
-			}
-		})
-	}
+	started := s.startFetch()
 	s.writeJSONCode(w, http.StatusAccepted, map[string]any{"started": started, "fetching": true})
+}
+
+// startFetch starts a fetch of every feed unless one runs; it reports
+// whether it started one.
+func (s *Server) startFetch() bool {
+	if !s.fetching.CompareAndSwap(false, true) {
+		return false
+	}
+	ctx := *s.base.Load()
+	s.bg.Go(func() {
+		defer s.fetching.Store(false)
+		if err := s.book.FetchNow(ctx); err != nil {
+			s.log.Warn("address book fetch", "err", err)
+		}
+	})
+	return true
 }
 
 // apiError writes a JSON error.

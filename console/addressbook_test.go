@@ -7,12 +7,15 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/i2pgo/i2pgo/addressbook")
+	"github.com/i2pgo/i2pgo/addressbook"
+)
 
 // testDest returns a base64 destination with an Ed25519 key certificate,
 // its key bytes drawn from seed.
@@ -53,7 +56,12 @@ func newBookEnv(t *testing.T, feed func() []byte) *bookEnv {
 		resp.Request = req
 		return resp, nil
 	})}
-	book, err := addressbook.New(addressbook.Config{Dir: t.TempDir(), Subscriptions: []string{"http://feed.i2p/hosts.txt"}}, client, nil)
+	dir := t.TempDir()
+	// An empty router book, not the shipped defaults.
+	if err := os.WriteFile(filepath.Join(dir, addressbook.Router.File()), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	book, err := addressbook.New(addressbook.Config{Dir: dir, Subscriptions: []string{"http://feed.i2p/hosts.txt"}}, client, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,6 +42,7 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 				return
 			}
 		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxAPIBody)
 		tok := r.Header.Get(CSRFHeader)
 		if tok == "" {
 			tok = r.PostFormValue("csrf") // HTML forms

@@ -78,7 +78,7 @@ type Server struct {
 	base     atomic.Pointer[context.Context]
 	bg       sync.WaitGroup
 	fetching atomic.Bool
-	handler http.Handler
+	handler  http.Handler
 
 	// allowed is the set of Host header values requests may carry. It is
 	// replaced, never modified, when Listen learns the bound port.
@@ -282,7 +282,7 @@ func allowedHosts(addr string) map[string]bool {
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
 	r.Use(securityHeaders, s.checkHost, s.checkCSRF)
-	r.Get("/", s.index)
+	s.pageRoutes(r)
 	r.Get("/api/status", s.apiStatus)
 	r.Get("/api/csrf", s.apiCSRF)
 	if s.book != nil {
@@ -326,18 +326,6 @@ func (s *Server) checkHost(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-const indexHTML = `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>i2pgo router console</title></head>
-<body><p>i2pgo router console — see <a href="/api/status">/api/status</a></p></body>
-</html>
-`
-
-func (s *Server) index(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write([]byte(indexHTML))
 }
 
 func (s *Server) apiStatus(w http.ResponseWriter, r *http.Request) {

@@ -170,7 +170,7 @@ func TestIndex(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
 		t.Fatalf("GET / = %d %q", rec.Code, rec.Header().Get("Content-Type"))
 	}
-	if body := rec.Body.String(); !strings.Contains(body, "i2pgo router console — see") || !strings.Contains(body, "/api/status") {
+	if body := rec.Body.String(); !strings.Contains(body, "<h1>Dashboard</h1>") || !strings.Contains(body, `<span class="state-ok">OK</span>`) {
 		t.Errorf("body = %q", body)
 	}
 	if rec := get(s.Handler(), "localhost:7657", "/nope"); rec.Code != http.StatusNotFound {
