@@ -28,10 +28,16 @@ func postForm(h http.Handler, path, csrf string, v url.Values) *httptest.Respons
 
 func TestPages(t *testing.T) {
 	s, err := New(Config{}, Deps{
-		Status:       testStatus,
-		Peers:        func() []router.PeerInfo { return []router.PeerInfo{{Router: "peerhash0123456789", Transport: "NTCP2", AgeS: 90, BytesIn: 2048}} },
-		NetDBRouters: func() []router.RouterEntry { return []router.RouterEntry{{Hash: "rihash", Caps: "XfR", Version: "0.9.57"}} },
-		Tunnels:      func() []router.TunnelInfo { return []router.TunnelInfo{{Direction: "inbound", Pool: "exploratory", Hops: []string{"h1", "h2"}, State: "tested"}} },
+		Status: testStatus,
+		Peers: func() []router.PeerInfo {
+			return []router.PeerInfo{{Router: "peerhash0123456789", Transport: "NTCP2", AgeS: 90, BytesIn: 2048}}
+		},
+		NetDBRouters: func() []router.RouterEntry {
+			return []router.RouterEntry{{Hash: "rihash", Caps: "XfR", Version: "0.9.57"}}
+		},
+		Tunnels: func() []router.TunnelInfo {
+			return []router.TunnelInfo{{Direction: "inbound", Pool: "exploratory", Hops: []string{"h1", "h2"}, State: "tested"}}
+		},
 		I2PTunnels: func() []proxies.TunnelStatus {
 			return []proxies.TunnelStatus{{Name: "http", Type: "httpclient", State: "running", Listen: "127.0.0.1:4444", B32: "abc.b32.i2p"}}
 		},
