@@ -359,7 +359,9 @@ func (d *Destination) maintain(ctx context.Context) {
 		pub = d.els
 	}
 	d.mu.Unlock()
-	if !due {
+	if !due || ls.IsUnpublished() {
+		// An unpublished LeaseSet (i2cp.dontPublishLeaseSet) travels
+		// only in our garlic messages.
 		return
 	}
 	out := d.pool.PickOutbound()
