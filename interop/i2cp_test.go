@@ -293,33 +293,33 @@ func testI2CPConversation(t *testing.T, ours, theirs string) {
 		}},
 		{name: "CreateSession bad signature", spec: "SessionStatus 3, Disconnect, closed",
 			i2pd: "SessionStatus 3", why: "i2pd keeps the connection open; Java disconnects (\"Invalid signature on CreateSessionMessage\"), as we do", run: func(c *i2cp.Client) string {
-			cfg, _ := i2cp.NewSessionConfig(k, i2cpOpts, time.Now())
-			cfg.Signature[3] ^= 0x40
-			c.Write(&i2cp.CreateSession{Config: cfg})
-			return i2cpReplies(c, 3, 15*time.Second)
-		}},
+				cfg, _ := i2cp.NewSessionConfig(k, i2cpOpts, time.Now())
+				cfg.Signature[3] ^= 0x40
+				c.Write(&i2cp.CreateSession{Config: cfg})
+				return i2cpReplies(c, 3, 15*time.Second)
+			}},
 		{name: "CreateSession clock skew", spec: "SessionStatus 3, Disconnect, closed",
 			i2pd: "SessionStatus 1, RequestVariableLeaseSet", why: "i2pd 2.45.1 does not check the config date (i2cp.rst: ±30 s)", run: func(c *i2cp.Client) string {
-			cfg, _ := i2cp.NewSessionConfig(k, i2cpOpts, time.Now().Add(-10*time.Minute))
-			c.Write(&i2cp.CreateSession{Config: cfg})
-			return i2cpReplies(c, 3, 15*time.Second)
-		}},
+				cfg, _ := i2cp.NewSessionConfig(k, i2cpOpts, time.Now().Add(-10*time.Minute))
+				c.Write(&i2cp.CreateSession{Config: cfg})
+				return i2cpReplies(c, 3, 15*time.Second)
+			}},
 		{name: "SendMessage unknown session", spec: "MessageStatus 10",
 			i2pd: "", why: "i2pd drops it silently; Java answers Bad Session (10), as we do", run: func(c *i2cp.Client) string {
-			p, _ := client.EncodePayload(client.ProtoRaw, 0, 0, []byte("x"), false)
-			c.Write(&i2cp.SendMessage{Session: 4321, Destination: k.Destination, Payload: p, Nonce: 5})
-			return i2cpReplies(c, 1, 10*time.Second)
-		}},
+				p, _ := client.EncodePayload(client.ProtoRaw, 0, 0, []byte("x"), false)
+				c.Write(&i2cp.SendMessage{Session: 4321, Destination: k.Destination, Payload: p, Nonce: 5})
+				return i2cpReplies(c, 1, 10*time.Second)
+			}},
 		{name: "unknown message type", spec: "Disconnect, closed",
 			i2pd: "", why: "i2pd skips unknown types; the spec's version notes say routers generally disconnect", run: func(c *i2cp.Client) string {
-			c.WriteRaw([]byte{0, 0, 0, 3, 99, 1, 2, 3})
-			return i2cpReplies(c, 2, 10*time.Second)
-		}},
+				c.WriteRaw([]byte{0, 0, 0, 3, 99, 1, 2, 3})
+				return i2cpReplies(c, 2, 10*time.Second)
+			}},
 		{name: "oversize length", spec: "Disconnect, closed",
 			i2pd: "closed", why: "i2pd closes without a Disconnect; we say why", run: func(c *i2cp.Client) string {
-			c.WriteRaw([]byte{0x7f, 0xff, 0xff, 0xff, i2cp.TypeSendMessage})
-			return i2cpReplies(c, 2, 10*time.Second)
-		}},
+				c.WriteRaw([]byte{0x7f, 0xff, 0xff, 0xff, i2cp.TypeSendMessage})
+				return i2cpReplies(c, 2, 10*time.Second)
+			}},
 	}
 	var diffs []string
 	for _, st := range steps {
