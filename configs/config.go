@@ -164,6 +164,9 @@ type Reseed struct {
 // Console is the "console" section.
 type Console struct {
 	Listen string `yaml:"listen"` // host:port
+	// Password is a bcrypt hash; when set the console asks for it (HTTP
+	// Basic, any user name). Required to listen on a non-loopback address.
+	Password string `yaml:"password"`
 }
 
 // Log is the "log" section.

@@ -159,6 +159,7 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 	st := s.status()
 	d := web.Dashboard{Page: s.page("Dashboard", "home")}
 	d.State, d.StateClass, d.StateHelp = networkState(st)
+	d.Graph, d.Control = true, s.shutdown != nil
 	d.Cards = []web.Card{
 		card("Router",
 			kv("Version", st.Version+" (I2P "+st.RouterVersion+")"),

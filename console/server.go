@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/i2pgo/i2pgo/proxies"
 	"github.com/i2pgo/i2pgo/router"
@@ -33,6 +34,10 @@ type Config struct {
 	// Listen is the TCP host:port to listen on. Empty means DefaultListen.
 	// Port 0 picks a free port; Addr reports it after Listen.
 	Listen string
+	// Password is a bcrypt hash (console.password); when set every
+	// request needs it (HTTP Basic). Required when Listen is not a
+	// loopback address.
+	Password string
 }
 
 // Deps are what the console reads from the rest of the program.
@@ -54,20 +59,29 @@ type Deps struct {
 	I2PTunnels func() []proxies.TunnelStatus
 	// AddressBook serves /api/addressbook/... Optional.
 	AddressBook AddressBook
+	// Logs feeds the Logs page (GET /logs, /api/logs). Optional.
+	Logs *LogRing
+	// Shutdown stops the router (restart: and starts it again); the
+	// console's shutdown and restart buttons call it. Optional.
+	Shutdown func(restart bool)
 	// Logger receives the console's logs. nil discards them.
 	Logger *slog.Logger
 }
 
 // Server is the console's HTTP server.
 type Server struct {
-	listen  string // configured address
-	status  func() router.Status
-	peers   func() []router.PeerInfo      // may be nil
-	routers func() []router.RouterEntry   // may be nil
-	tunnels func() []router.TunnelInfo    // may be nil
-	i2ptun  func() []proxies.TunnelStatus // may be nil
-	book    AddressBook                   // may be nil
-	log     *slog.Logger
+	listen   string // configured address
+	status   func() router.Status
+	peers    func() []router.PeerInfo      // may be nil
+	routers  func() []router.RouterEntry   // may be nil
+	tunnels  func() []router.TunnelInfo    // may be nil
+	i2ptun   func() []proxies.TunnelStatus // may be nil
+	book     AddressBook                   // may be nil
+	logs     *LogRing                      // may be nil
+	shutdown func(restart bool)            // may be nil
+	auth     *auth                         // nil: no password
+	hist     history
+	log      *slog.Logger
 	// csrf is the token requests that change something must carry in
 	// the X-CSRF-Token header; it lives as long as the Server.
 	csrf string
@@ -110,20 +124,32 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Status == nil {
 		return nil, errors.New("console: Deps.Status is nil")
 	}
+	var pw *auth
+	if cfg.Password != "" {
+		if _, err := bcrypt.Cost([]byte(cfg.Password)); err != nil {
+			return nil, fmt.Errorf("console: password is not a bcrypt hash (make one with: htpasswd -nbBC 10 admin PASSWORD): %w", err)
+		}
+		pw = &auth{hash: []byte(cfg.Password), ok: map[[32]byte]bool{}}
+	} else if !isLoopback(strings.Trim(host, "[]")) {
+		return nil, fmt.Errorf("console: listen address %q is not a loopback address: set console.password (a bcrypt hash) to listen there", listen)
+	}
 	log := deps.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{
-		listen:  listen,
-		status:  deps.Status,
-		peers:   deps.Peers,
-		routers: deps.NetDBRouters,
-		tunnels: deps.Tunnels,
-		i2ptun:  deps.I2PTunnels,
-		book:    deps.AddressBook,
-		log:     log.With("component", "console"),
-		csrf:    newToken(),
+		listen:   listen,
+		status:   deps.Status,
+		peers:    deps.Peers,
+		routers:  deps.NetDBRouters,
+		tunnels:  deps.Tunnels,
+		i2ptun:   deps.I2PTunnels,
+		book:     deps.AddressBook,
+		logs:     deps.Logs,
+		shutdown: deps.Shutdown,
+		auth:     pw,
+		log:      log.With("component", "console"),
+		csrf:     newToken(),
 	}
 	bgctx := context.Background()
 	s.base.Store(&bgctx)
@@ -223,7 +249,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.running = true
 	s.mu.Unlock()
 	s.base.Store(&ctx)
-	defer s.bg.Wait() // after the deferred reset below: background work sees ctx done
+	defer s.bg.Wait()               // after the deferred reset below: background work sees ctx done
+	sampling := make(chan struct{}) // closed when Serve returns
+	defer close(sampling)
+	s.bg.Go(func() { s.sampleLoop(sampling) })
 	defer func() {
 		s.mu.Lock()
 		s.running = false
@@ -281,8 +310,12 @@ func allowedHosts(addr string) map[string]bool {
 
 func (s *Server) routes() http.Handler {
 	r := chi.NewRouter()
-	r.Use(securityHeaders, s.checkHost, s.checkCSRF)
+	r.Use(securityHeaders, s.checkHost, s.requireAuth, s.checkCSRF)
 	s.pageRoutes(r)
+	s.controlRoutes(r)
+	r.Get("/metrics", s.metrics)
+	r.Get("/graph/bandwidth.svg", s.graphBandwidth)
+	r.Get("/api/bandwidth", s.apiBandwidth)
 	r.Get("/api/status", s.apiStatus)
 	r.Get("/api/csrf", s.apiCSRF)
 	if s.book != nil {

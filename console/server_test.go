@@ -222,10 +222,21 @@ func TestHostCheck(t *testing.T) {
 		},
 	}
 	for _, tc := range tests {
-		s := newServer(t, Config{Listen: tc.listen})
+		cfg := Config{Listen: tc.listen}
+		h := func(s *Server) http.Handler { return s.Handler() }
+		if strings.HasPrefix(tc.listen, "192.") { // not loopback: needs the password
+			cfg.Password = testPasswordHash(t)
+			h = func(s *Server) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					r.SetBasicAuth("admin", "secret")
+					s.Handler().ServeHTTP(w, r)
+				})
+			}
+		}
+		s := newServer(t, cfg)
 		for _, host := range tc.ok {
 			for _, path := range []string{"/", "/api/status"} {
-				if rec := get(s.Handler(), host, path); rec.Code != http.StatusOK {
+				if rec := get(h(s), host, path); rec.Code != http.StatusOK {
 					t.Errorf("listen %s, Host %q, %s: %d, want 200", tc.listen, host, path, rec.Code)
 				}
 			}

@@ -27,6 +27,7 @@ var Nav = []NavItem{
 	{"peers", "Peers", "/peers"},
 	{"netdb", "NetDB", "/netdb"},
 	{"tunnels", "Tunnels", "/tunnels"},
+	{"logs", "Logs", "/logs"},
 }
 
 // KV is a labelled value.
@@ -46,6 +47,8 @@ type Dashboard struct {
 	State, StateClass, StateHelp string
 	Cards                        []Card
 	Proxies                      []Proxy
+	Graph                        bool // show the bandwidth graph
+	Control                      bool // show the shutdown and restart buttons
 }
 
 // Proxy is a local client tunnel a user points an application at.
@@ -85,4 +88,15 @@ type Table struct {
 	Columns []string
 	Rows    [][]string
 	Empty   string // shown instead of an empty table
+}
+
+// LogLine is a line of the Logs page.
+type LogLine struct{ Time, Level, Message string }
+
+// Logs is the Logs page.
+type Logs struct {
+	Page
+	Level  string   // the level shown and above
+	Levels []string // the choices
+	Lines  []LogLine
 }

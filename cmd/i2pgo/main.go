@@ -78,7 +78,12 @@ func run(args []string, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := start(ctx, *configPath, stderr); err != nil {
+	err := start(ctx, *configPath, stderr)
+	for errors.Is(err, errRestart) { // the console's restart button
+		fmt.Fprintf(stderr, "i2pgo: restarting\n")
+		err = start(ctx, *configPath, stderr)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "i2pgo: %v\n", err)
 		var ue usageError
 		if errors.As(err, &ue) {
@@ -89,12 +94,33 @@ func run(args []string, stderr io.Writer) int {
 	return 0
 }
 
-func start(ctx context.Context, configPath string, stderr io.Writer) error {
+// errRestart ends start when the console asked for a restart; run then
+// starts again, with the config file read anew.
+var errRestart = errors.New("restart requested")
+
+func start(parent context.Context, configPath string, stderr io.Writer) (err error) {
 	cfg, err := configs.Load(configPath)
 	if err != nil {
 		return usageError{err}
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()}))
+	// The console's shutdown and restart buttons cancel root.
+	root, stopRoot := context.WithCancelCause(parent)
+	defer stopRoot(nil)
+	defer func() {
+		if err == nil && errors.Is(context.Cause(root), errRestart) {
+			err = errRestart
+		}
+	}()
+	ctx := root
+	logs := console.NewLogRing(2000, slog.LevelInfo)
+	log := slog.New(logs.Handler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: cfg.Log.SlogLevel()})))
+	shutdown := func(restart bool) {
+		if restart {
+			stopRoot(errRestart)
+		} else {
+			stopRoot(errors.New("shutdown requested in the console"))
+		}
+	}
 
 	r, err := router.New(router.Config{
 		DataDir:    cfg.DataDir(),
@@ -123,8 +149,8 @@ func start(ctx context.Context, configPath string, stderr io.Writer) error {
 		return usageError{err}
 	}
 	tuns.SetNames(names{book})
-	con, err := console.New(console.Config{Listen: cfg.Console.Listen}, console.Deps{Status: r.Status, Peers: r.Peers, NetDBRouters: r.NetDBRouters,
-		Tunnels: r.Tunnels, I2PTunnels: tuns.Status, AddressBook: book, Logger: log})
+	con, err := console.New(console.Config{Listen: cfg.Console.Listen, Password: cfg.Console.Password}, console.Deps{Status: r.Status, Peers: r.Peers,
+		NetDBRouters: r.NetDBRouters, Tunnels: r.Tunnels, I2PTunnels: tuns.Status, AddressBook: book, Logs: logs, Shutdown: shutdown, Logger: log})
 	if err != nil {
 		return usageError{err}
 	}
