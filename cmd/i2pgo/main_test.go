@@ -245,6 +245,53 @@ func TestStartStop(t *testing.T) {
 		t.Errorf("/api/status = %+v", st)
 	}
 
+	// The console's restart: the router stops and starts again in the
+	// same process, with the same identity.
+	var tok struct{ Token string }
+	if resp, err := client.Get("http://" + consoleAddr + "/api/csrf"); err != nil {
+		t.Fatal(err)
+	} else {
+		json.NewDecoder(resp.Body).Decode(&tok)
+		resp.Body.Close()
+	}
+	req, _ := http.NewRequest("POST", "http://"+consoleAddr+"/api/restart", nil)
+	req.Header.Set("X-CSRF-Token", tok.Token)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /api/restart: %s", resp.Status)
+	}
+	var tok2 struct{ Token string }
+	for restarted := false; !restarted; {
+		select {
+		case err := <-done:
+			exited = true
+			t.Fatalf("i2pgo exited on restart: %v\n%s", err, stderr.String())
+		case <-deadline.C:
+			t.Fatal("console did not come back within 20 s of the restart")
+		case <-tick.C:
+		}
+		// A new console has a new CSRF token.
+		if resp, err := client.Get("http://" + consoleAddr + "/api/csrf"); err == nil {
+			json.NewDecoder(resp.Body).Decode(&tok2)
+			resp.Body.Close()
+			restarted = tok2.Token != "" && tok2.Token != tok.Token
+		}
+	}
+	var st2 router.Status
+	if resp, err := client.Get("http://" + consoleAddr + "/api/status"); err != nil {
+		t.Fatal(err)
+	} else {
+		json.NewDecoder(resp.Body).Decode(&st2)
+		resp.Body.Close()
+	}
+	if st2.RouterHash != st.RouterHash {
+		t.Errorf("router hash %s after the restart, was %s", st2.RouterHash, st.RouterHash)
+	}
+
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -256,6 +303,9 @@ func TestStartStop(t *testing.T) {
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0; stderr:\n%s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "i2pgo: restarting") || strings.Count(stderr.String(), "i2pgo started") != 2 {
+		t.Errorf("no restart in the log:\n%s", stderr.String())
 	}
 
 	st1, err := os.Stat(dir)
