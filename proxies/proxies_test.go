@@ -11,6 +11,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,24 +24,28 @@ type memNet struct {
 	mu        sync.Mutex
 	listeners map[string]*proxytest.Listener
 	n         int
+	dests     []*memDest
 }
 
 func (n *memNet) NewDestination(cfg DestinationConfig) (Destination, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.n++
-	return &memDest{net: n, b32: fmt.Sprintf("%s%d.b32.i2p", strings.Repeat("a", 50), n.n)}, nil
+	d := &memDest{net: n, b32: fmt.Sprintf("%s%d.b32.i2p", strings.Repeat("a", 50), n.n)}
+	n.dests = append(n.dests, d)
+	return d, nil
 }
 
 type memDest struct {
-	net *memNet
-	b32 string
+	net    *memNet
+	b32    string
+	closed atomic.Bool
 }
 
 func (d *memDest) B32() string  { return d.b32 }
 func (d *memDest) B33() string  { return "" }
 func (d *memDest) Ready() bool  { return true }
-func (d *memDest) Close() error { return nil }
+func (d *memDest) Close() error { d.closed.Store(true); return nil }
 func (d *memDest) Run(ctx context.Context) error {
 	<-ctx.Done()
 	return ctx.Err()

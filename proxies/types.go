@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync/atomic"
 
 	"github.com/i2pgo/i2pgo/proxies/httpproxy"
 	"github.com/i2pgo/i2pgo/proxies/irc"
@@ -136,7 +137,7 @@ func (h httpDialer) Dial(ctx context.Context, to string, port uint16) (net.Conn,
 }
 
 // serveTyped runs a tunnel of one of the types above until ctx is done.
-func (m *Manager) serveTyped(ctx context.Context, t *tunnel, d Destination) error {
+func (m *Manager) serveTyped(ctx context.Context, t *tunnel, d Destination, ln net.Listener) error {
 	log := m.log.With("tunnel", t.cfg.Name)
 	c := t.cfg
 	switch c.Type {
@@ -149,19 +150,19 @@ func (m *Manager) serveTyped(ctx context.Context, t *tunnel, d Destination) erro
 		if err != nil {
 			return err
 		}
-		return p.Serve(ctx, t.ln)
+		return p.Serve(ctx, ln)
 	case TypeSOCKS:
 		s, err := socks.New(socks.Config{Outproxy: c.Outproxy}, d, m.resolver, log)
 		if err != nil {
 			return err
 		}
-		return s.Serve(ctx, t.ln)
+		return s.Serve(ctx, ln)
 	case TypeIRCClient:
 		cl, err := irc.NewClient(irc.ClientConfig{Targets: splitTargets(c.Destination)}, namedDialer{d, m.resolver}, log)
 		if err != nil {
 			return err
 		}
-		return cl.Serve(ctx, t.ln)
+		return cl.Serve(ctx, ln)
 	}
 	l, err := d.Listen(0)
 	if err != nil {
@@ -174,13 +175,13 @@ func (m *Manager) serveTyped(ctx context.Context, t *tunnel, d Destination) erro
 		if err != nil {
 			return err
 		}
-		return s.Serve(ctx, countConns(l, t))
+		return s.Serve(ctx, countConns(l, t, &t.in, &t.out))
 	case TypeIRCServer:
 		s, err := irc.NewServer(irc.ServerConfig{Target: c.Target, WebIRCPassword: c.WebIRCPassword}, nil, log)
 		if err != nil {
 			return err
 		}
-		return s.Serve(ctx, countConns(l, t))
+		return s.Serve(ctx, countConns(l, t, &t.in, &t.out))
 	}
 	return fmt.Errorf("proxies: tunnel type %q not supported", c.Type)
 }
@@ -190,29 +191,50 @@ func splitTargets(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
-// countConns counts the streams a listener accepts for the tunnel's
-// status.
-func countConns(l net.Listener, t *tunnel) net.Listener { return &countingListener{Listener: l, t: t} }
+// countConns counts the connections a listener accepts for the
+// tunnel's status, and the bytes read from them into rd and written to
+// them into wr.
+func countConns(l net.Listener, t *tunnel, rd, wr *atomic.Uint64) net.Listener {
+	return &countingListener{Listener: l, t: t, rd: rd, wr: wr}
+}
 
 type countingListener struct {
 	net.Listener
-	t *tunnel
+	t      *tunnel
+	rd, wr *atomic.Uint64
 }
 
 func (l *countingListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
-	if err == nil {
-		l.t.conns.Add(1)
+	if err != nil {
+		return nil, err
 	}
-	return c, err
+	l.t.conns.Add(1)
+	return &countingConn{Conn: c, rd: l.rd, wr: l.wr}, nil
 }
 
-// countingListener for client tunnels: the proxies accept on t.ln
-// themselves; wrap it the same way so Connections counts browsers.
-func (m *Manager) wrapClientListeners() {
-	for _, t := range m.tunnels {
-		if t.ln != nil && t.cfg.Type != TypeClient {
-			t.ln = countConns(t.ln, t)
-		}
+// countingConn counts the bytes through a conn. It keeps CloseWrite
+// (half-close), falling back to Close where the conn has none.
+type countingConn struct {
+	net.Conn
+	rd, wr *atomic.Uint64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.rd.Add(uint64(n))
+	return n, err
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.wr.Add(uint64(n))
+	return n, err
+}
+
+func (c *countingConn) CloseWrite() error {
+	if cw, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
 	}
+	return c.Conn.Close()
 }
