@@ -87,6 +87,10 @@ const (
 	// are dropped when it is full.
 	ctrlQueue = 64
 	dataQueue = 256
+	// maxDataBytes bounds the bytes of the MessagePayloads queued on a
+	// connection, maxPendingBytes those of a session's unsent messages.
+	maxDataBytes    = 4 << 20
+	maxPendingBytes = 4 << 20
 	// maxLookups bounds the lookups in flight per connection.
 	maxLookups = 16
 	// maxSenders bounds the destinations a session sends to at once;
@@ -225,7 +229,8 @@ type conn struct {
 	primary  *session
 	lookups  int
 
-	dropped atomic.Uint64
+	dropped   atomic.Uint64
+	dataBytes atomic.Int64 // bytes queued on data
 }
 
 // errDisconnect carries the reason a Disconnect told the client.
@@ -286,6 +291,7 @@ func (c *conn) writeLoop() {
 			select {
 			case f = <-c.ctrl:
 			case f = <-c.data:
+				c.dataBytes.Add(-int64(len(f)))
 			case <-c.stop:
 				for {
 					select {
@@ -318,9 +324,15 @@ func (c *conn) queue(q chan []byte, m Message) {
 		return
 	}
 	if q == c.data {
+		if c.dataBytes.Add(int64(len(f))) > maxDataBytes {
+			c.dataBytes.Add(-int64(len(f)))
+			c.dropped.Add(1)
+			return
+		}
 		select {
 		case q <- f:
 		default:
+			c.dataBytes.Add(-int64(len(f)))
 			c.dropped.Add(1)
 		}
 		return
@@ -746,6 +758,7 @@ type session struct {
 	created chan struct{}
 	once    sync.Once
 	nextMsg atomic.Uint32
+	pending atomic.Int64 // payload bytes waiting in the senders
 
 	mu              sync.Mutex
 	opts            map[string]string
@@ -852,6 +865,9 @@ func (ss *session) enqueue(m outMsg) bool {
 		return false
 	default:
 	}
+	if ss.pending.Load()+int64(len(m.payload)) > maxPendingBytes {
+		return false
+	}
 	sd := ss.senders[h]
 	if sd == nil {
 		if len(ss.senders) >= maxSenders {
@@ -863,6 +879,7 @@ func (ss *session) enqueue(m outMsg) bool {
 	}
 	select {
 	case sd.q <- m:
+		ss.pending.Add(int64(len(m.payload)))
 		return true
 	default:
 		return false
@@ -896,6 +913,7 @@ func (ss *session) runSender(h data.Hash, sd *sender) {
 }
 
 func (ss *session) sendOne(m outMsg) {
+	defer ss.pending.Add(-int64(len(m.payload)))
 	if !m.expires.After(ss.c.s.cfg.Now()) {
 		ss.c.sendStatus(ss.id, m.id, StatusMessageExpired, len(m.payload), m.nonce)
 		return
