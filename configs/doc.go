@@ -14,6 +14,11 @@
 // quoted, and booleans are only true and false. The line of a YAML syntax
 // error is yaml.v3's, which can be one line early.
 //
+// SaveTunnels writes the console's tunnel manager changes back: it
+// replaces the file's `tunnels:` node only (yaml.v3 Node API), so the
+// user's other keys and comments survive, validates the result as Load
+// would, and renames a temporary file over the old one.
+//
 // There is no spec for this file; its keys are i2pgo's own, with values and
 // defaults following i2pd's (libi2pd/Config.cpp) where they overlap. For
 // now File is self-contained: filling each package's Config from it is
