@@ -43,7 +43,9 @@
 // not: simpler, and it only costs tunnels). Session IDs are unique on
 // the server. Each connection has a reader (the ServeConn goroutine) and
 // a writer draining two bounded queues: replies (waited for) and
-// MessagePayloads (dropped when full, counted). SendMessages go out in
+// MessagePayloads (dropped when full or over 4 MiB, counted). A session's
+// unsent messages are bounded too (64 per remote, 64 remotes, 4 MiB);
+// past that a send gets status 13 (overflow). SendMessages go out in
 // order per remote destination, on a goroutine per remote that exits when
 // idle, so that a LeaseSet lookup does not hold up the other peers.
 // Message statuses: Accepted (1) at once unless
@@ -72,6 +74,26 @@
 //     zero-hop tunnels.
 //   - No authentication (i2cp.username/password are ignored): listen on
 //     loopback only.
+//   - LeaseSet encryption keys: the X25519 (4) and ElGamal (0) private
+//     keys are used; others (ML-KEM hybrids 5-7) are ignored, and a
+//     LeaseSet with neither of ours is refused (logged; the session then
+//     has no LeaseSet). An unpublished LeaseSet (LS2 flag, from
+//     i2cp.dontPublishLeaseSet) is not stored at floodfills, only sent
+//     in our garlic messages.
+//   - Java sends only a Disconnect on a bad CreateSession; we send
+//     SessionStatus Invalid first, as the spec describes, then the
+//     Disconnect. A second session for a destination already in use, or
+//     past the per-connection limit, gets SessionStatus Refused and the
+//     connection stays (Java disconnects).
+//
+// # Against i2pd 2.45.1 (interop/i2cp_test.go)
+//
+// The same spec-written client (Client, testclient.go) talks to both
+// servers. i2pd keeps the connection after a bad signature, accepts a
+// config dated 10 minutes off, drops a SendMessage for an unknown session
+// and unknown message types silently, and closes on an oversize length
+// without a Disconnect. Raw datagrams and streams (our router/streaming
+// in the test client) pass between I2CP sessions on i2pgo and on i2pd.
 //   - Bad input (garbage, oversize length, unknown type, malformed body,
 //     bad signature, unknown session in CreateLeaseSet2) ends the
 //     connection with a Disconnect that says why. SendMessage for an
