@@ -40,9 +40,6 @@ func (s *Server) pageRoutes(r chi.Router) {
 	if s.tunnels != nil {
 		r.Get("/tunnels", s.pageTunnels)
 	}
-	if s.i2ptun != nil {
-		r.Get("/i2ptunnels", s.pageI2PTunnels)
-	}
 	if s.book != nil {
 		r.Get("/addressbook", s.pageAddressBook)
 		r.Post("/addressbook/add", s.formBookAdd)
@@ -248,24 +245,6 @@ func (s *Server) pageTunnels(w http.ResponseWriter, r *http.Request) {
 			hops[i] = shortHash(h)
 		}
 		t.Rows = append(t.Rows, []string{ti.Direction, ti.Pool, strings.Join(hops, " → "), duration(ti.AgeS), bytesText(ti.Bytes), ti.State})
-	}
-	s.render(w, r, http.StatusOK, web.TablePage(t))
-}
-
-func (s *Server) pageI2PTunnels(w http.ResponseWriter, r *http.Request) {
-	t := web.Table{Page: s.page("Tunnel manager", "i2ptunnels"), Empty: "No I2PTunnel tunnels are configured.",
-		Intro:   "The tunnels of the config's tunnels: list. Creating and editing them here comes with the rest of the console; edit the config file meanwhile.",
-		Columns: []string{"Name", "Type", "State", "Local address", "b32", "Connections", "In", "Out"}}
-	for _, ts := range s.i2ptun() {
-		local := ts.Listen
-		if local == "" {
-			local = ts.Target
-		}
-		state := ts.State
-		if ts.Error != "" {
-			state += ": " + ts.Error
-		}
-		t.Rows = append(t.Rows, []string{ts.Name, ts.Type, state, local, ts.B32, itoa(ts.Connections), bytesText(ts.BytesIn), bytesText(ts.BytesOut)})
 	}
 	s.render(w, r, http.StatusOK, web.TablePage(t))
 }

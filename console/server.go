@@ -57,6 +57,10 @@ type Deps struct {
 	// I2PTunnels lists the I2PTunnel tunnels for GET /api/tunnels.
 	// Optional.
 	I2PTunnels func() []proxies.TunnelStatus
+	// TunnelManager creates, edits, deletes, starts and stops them
+	// (console/tunnels.go). Optional: without it the tunnel manager page
+	// only lists them. It also serves as I2PTunnels if that is nil.
+	TunnelManager TunnelManager
 	// AddressBook serves /api/addressbook/... Optional.
 	AddressBook AddressBook
 	// Logs feeds the Logs page (GET /logs, /api/logs). Optional.
@@ -76,6 +80,7 @@ type Server struct {
 	routers  func() []router.RouterEntry   // may be nil
 	tunnels  func() []router.TunnelInfo    // may be nil
 	i2ptun   func() []proxies.TunnelStatus // may be nil
+	tunmgr   TunnelManager                 // may be nil
 	book     AddressBook                   // may be nil
 	logs     *LogRing                      // may be nil
 	shutdown func(restart bool)            // may be nil
@@ -144,12 +149,16 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		routers:  deps.NetDBRouters,
 		tunnels:  deps.Tunnels,
 		i2ptun:   deps.I2PTunnels,
+		tunmgr:   deps.TunnelManager,
 		book:     deps.AddressBook,
 		logs:     deps.Logs,
 		shutdown: deps.Shutdown,
 		auth:     pw,
 		log:      log.With("component", "console"),
 		csrf:     newToken(),
+	}
+	if s.i2ptun == nil && s.tunmgr != nil {
+		s.i2ptun = s.tunmgr.Status
 	}
 	bgctx := context.Background()
 	s.base.Store(&bgctx)
@@ -330,9 +339,7 @@ func (s *Server) routes() http.Handler {
 	if s.tunnels != nil {
 		r.Get("/api/router/tunnels", s.apiTunnels)
 	}
-	if s.i2ptun != nil {
-		r.Get("/api/tunnels", s.apiI2PTunnels)
-	}
+	s.tunnelRoutes(r)
 	return r
 }
 

@@ -161,8 +161,9 @@ type TunnelStatus struct {
 	Connections uint64 `json:"connections"`
 	BytesIn     uint64 `json:"bytes_in"`
 	BytesOut    uint64 `json:"bytes_out"`
-	// Enabled: the tunnel starts with the router.
-	Enabled bool `json:"enabled"`
+	// Enabled: the tunnel starts with the router (left out when false;
+	// GET /api/tunnels/{name} has its whole config).
+	Enabled bool `json:"enabled,omitempty"`
 }
 
 // Errors of the live operations, for callers to branch on.

@@ -100,3 +100,62 @@ type Logs struct {
 	Levels []string // the choices
 	Lines  []LogLine
 }
+
+// TunnelType is a choice of the tunnel manager's "new tunnel" form.
+type TunnelType struct{ Key, Label, Help string }
+
+// TunnelRow is a tunnel of the tunnel manager's list.
+type TunnelRow struct {
+	Name, Type, TypeLabel string
+	// State is stopped, starting, running or failed; StateClass ok,
+	// warn, bad or ""; Error why it failed.
+	State, StateClass, Error string
+	Local                    string // the listen or target host:port
+	B32, B33                 string
+	Connections              string
+	BytesIn, BytesOut        string
+	Enabled                  bool // starts with the router
+	Running                  bool // starting or running: Stop and Restart, not Start
+	// Edit is the edit page's path; Base the path its actions are under
+	// (Base+"start"), both escaped.
+	Edit, Base string
+}
+
+// TunnelList is the tunnel manager's list page.
+type TunnelList struct {
+	Page
+	Manage   bool   // the forms are there (else the list only)
+	SavePath string // the config file changes are saved to
+	Rows     []TunnelRow
+	Types    []TunnelType
+}
+
+// TunnelValues are the values of a tunnel form.
+type TunnelValues struct {
+	Name, Listen, Destination, Target, Keys string
+	Outproxy, Hostname, WebIRCPassword      string
+	InLength, InQuantity                    string
+	OutLength, OutQuantity                  string
+	Encrypted, Enabled                      bool
+}
+
+// TunnelForm is the create or edit form of one tunnel type: the flags
+// say which fields that type has.
+type TunnelForm struct {
+	Page
+	New                 bool
+	Type, TypeLabel     string
+	TypeHelp            string
+	Action              string // the form's path
+	Delete              string // the delete form's path; "" for a new tunnel
+	SavePath            string
+	Listen, Destination bool
+	Target              bool
+	Outproxy, Hostname  bool
+	WebIRC              bool
+	EncryptedField      bool
+	Values              TunnelValues
+	// FieldErrors are the messages by field name ("listen",
+	// "inbound.length", ...).
+	FieldErrors map[string]string
+}
