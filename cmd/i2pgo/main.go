@@ -58,6 +58,9 @@ func run(args []string, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "import" {
 		return runImport(args[1:], os.Stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "testnet" {
+		return runTestnet(args[1:], os.Stdout, stderr)
+	}
 	fs := flag.NewFlagSet("i2pgo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configPath := fs.String("config", "", "config `file` (YAML); the defaults are in configs/i2pgo.yaml")
