@@ -175,11 +175,19 @@ type fieldError struct{ field, msg string }
 
 func (e *fieldError) Error() string { return e.msg }
 
-// checkTunnel checks the values of t, of type kind, as the console takes
-// them; oldName is the tunnel's current name when it is edited (a name
-// from a hand-written config is kept even if this form would refuse it).
-func checkTunnel(t configs.Tunnel, oldName string) []fieldError {
+// checkTunnel checks the values of t as the console takes them. old is
+// the tunnel edited, or nil: a value it keeps unchanged from a
+// hand-written config (a name or keys path this form would refuse) is
+// not checked again here; the TunnelManager still validates it as the
+// config loader does.
+func checkTunnel(t configs.Tunnel, old *configs.Tunnel) []fieldError {
 	var errs []fieldError
+	var prev configs.Tunnel
+	if old != nil {
+		prev = *old
+	}
+	oldName := prev.Name
+	kept := func(v, was string) bool { return old != nil && v != "" && v == was }
 	bad := func(field, format string, args ...any) {
 		errs = append(errs, fieldError{field, fmt.Sprintf(format, args...)})
 	}
@@ -209,12 +217,12 @@ func checkTunnel(t configs.Tunnel, oldName string) []fieldError {
 	if len(errs) > 0 {
 		return errs
 	}
-	if k.listen {
+	if k.listen && !kept(t.Listen, prev.Listen) {
 		if msg := checkAddr(t.Listen); msg != "" {
 			bad("listen", "Local address: %s", msg)
 		}
 	}
-	if k.target {
+	if k.target && !kept(t.Target, prev.Target) {
 		if msg := checkAddr(t.Target); msg != "" {
 			bad("target", "Target: %s", msg)
 		}
@@ -222,10 +230,10 @@ func checkTunnel(t configs.Tunnel, oldName string) []fieldError {
 	switch {
 	case k.destination && t.Destination == "":
 		bad("destination", "Destination: a %s tunnel needs one (a name such as irc.postman.i2p, a b32.i2p address or a base64 destination, with an optional :port).", t.Type)
-	case t.Destination != "" && !destRE.MatchString(t.Destination):
+	case t.Destination != "" && !kept(t.Destination, prev.Destination) && !destRE.MatchString(t.Destination):
 		bad("destination", "Destination: only names, b32.i2p addresses or base64 destinations, with an optional :port (commas between several).")
 	}
-	if t.Outproxy != "" && !destRE.MatchString(t.Outproxy) {
+	if t.Outproxy != "" && !kept(t.Outproxy, prev.Outproxy) && !destRE.MatchString(t.Outproxy) {
 		bad("outproxy", "Outproxy: only .i2p host names with an optional :port, comma-separated.")
 	}
 	if t.Hostname != "" && (len(t.Hostname) > 67 || !hostnameRE.MatchString(t.Hostname)) {
@@ -234,7 +242,7 @@ func checkTunnel(t configs.Tunnel, oldName string) []fieldError {
 	if t.WebIRCPassword != "" && (len(t.WebIRCPassword) > 256 || strings.ContainsFunc(t.WebIRCPassword, func(r rune) bool { return r <= ' ' || r == 0x7f })) {
 		bad("webircpassword", "WEBIRC password: up to 256 characters without spaces or control characters.")
 	}
-	if t.Keys != "" && (len(t.Keys) > maxKeysName || !keysNameRE.MatchString(t.Keys) || strings.Contains(t.Keys, "..")) {
+	if t.Keys != "" && !kept(t.Keys, prev.Keys) && (len(t.Keys) > maxKeysName || !keysNameRE.MatchString(t.Keys) || strings.Contains(t.Keys, "..")) {
 		bad("keys", "Keys file: a file name in the data directory (letters, digits, dots, hyphens, underscores; no slashes, no \"..\").")
 	}
 	for _, d := range []struct {
@@ -529,7 +537,7 @@ func (s *Server) formTunnelCreate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, errs := tunnelForm(r, typ, nil)
-	errs = append(errs, checkTunnel(t, "")...)
+	errs = append(errs, checkTunnel(t, nil)...)
 	if len(errs) > 0 {
 		s.formError(w, r, http.StatusBadRequest, t, "", errs)
 		return
@@ -555,7 +563,7 @@ func (s *Server) formTunnelUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, errs := tunnelForm(r, old.Type, &old) // the type is not changed by a form
-	errs = append(errs, checkTunnel(t, name)...)
+	errs = append(errs, checkTunnel(t, &old)...)
 	if len(errs) > 0 {
 		s.formError(w, r, http.StatusBadRequest, t, name, errs)
 		return
@@ -680,13 +688,13 @@ func (s *Server) apiTunnelGet(w http.ResponseWriter, r *http.Request) {
 }
 
 // apiTunnelBody reads and checks a config object.
-func (s *Server) apiTunnelBody(w http.ResponseWriter, r *http.Request, oldName string) (configs.Tunnel, bool) {
+func (s *Server) apiTunnelBody(w http.ResponseWriter, r *http.Request, old *configs.Tunnel) (configs.Tunnel, bool) {
 	var req apiTunnelConfig
 	if !readJSON(w, r, &req) {
 		return configs.Tunnel{}, false
 	}
 	t := req.tunnel()
-	if errs := checkTunnel(t, oldName); len(errs) > 0 {
+	if errs := checkTunnel(t, old); len(errs) > 0 {
 		apiFieldError(w, s, http.StatusBadRequest, errs[0].field, errs[0].msg)
 		return configs.Tunnel{}, false
 	}
@@ -694,7 +702,7 @@ func (s *Server) apiTunnelBody(w http.ResponseWriter, r *http.Request, oldName s
 }
 
 func (s *Server) apiTunnelCreate(w http.ResponseWriter, r *http.Request) {
-	t, ok := s.apiTunnelBody(w, r, "")
+	t, ok := s.apiTunnelBody(w, r, nil)
 	if !ok {
 		return
 	}
@@ -713,7 +721,7 @@ func (s *Server) apiTunnelUpdate(w http.ResponseWriter, r *http.Request) {
 		apiFieldError(w, s, http.StatusNotFound, "", "no tunnel named "+strconv.Quote(name))
 		return
 	}
-	t, ok := s.apiTunnelBody(w, r, name)
+	t, ok := s.apiTunnelBody(w, r, &old)
 	if !ok {
 		return
 	}

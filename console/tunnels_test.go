@@ -586,3 +586,36 @@ func TestTunnelListReadOnly(t *testing.T) {
 		t.Errorf("create without a manager = %d", rec.Code)
 	}
 }
+
+// TestTunnelHandWrittenValues: a tunnel from a hand-written config whose
+// name and keys this form would refuse is listed escaped, and can be
+// edited and stopped with those values kept.
+func TestTunnelHandWrittenValues(t *testing.T) {
+	s, f := newTunnelServer(t)
+	odd := configs.Tunnel{Name: `<b>x"y</b> & z`, Type: "server", Target: "127.0.0.1:81", Keys: "sub/k.keys", Inbound: defaultTS, Outbound: defaultTS}
+	f.cfgs = append(f.cfgs, odd)
+	body := get(s.Handler(), "127.0.0.1:7657", "/i2ptunnels").Body.String()
+	if strings.Contains(body, "<b>x") || !strings.Contains(body, "&lt;b&gt;x&#34;y&lt;/b&gt; &amp; z") {
+		t.Errorf("name not escaped in the list")
+	}
+	path := tunnelPath(odd.Name, "edit")
+	if rec := get(s.Handler(), "127.0.0.1:7657", path); rec.Code != 200 || strings.Contains(rec.Body.String(), "<b>x") {
+		t.Fatalf("GET %s = %d", path, rec.Code)
+	}
+	v := url.Values{"name": {odd.Name}, "target": {"127.0.0.1:82"}, "keys": {odd.Keys},
+		"inbound.length": {"3"}, "inbound.quantity": {"2"}, "outbound.length": {"3"}, "outbound.quantity": {"2"}}
+	if rec := postForm(s.Handler(), path, s.csrf, v); rec.Code != http.StatusSeeOther {
+		t.Fatalf("edit = %d %s", rec.Code, rec.Body.String())
+	}
+	if cfgs, _ := f.snapshot(); cfgs[2].Target != "127.0.0.1:82" || cfgs[2].Name != odd.Name {
+		t.Errorf("edited to %+v", cfgs[2])
+	}
+	if rec := postForm(s.Handler(), tunnelPath(odd.Name, "stop"), s.csrf, url.Values{}); rec.Code != http.StatusSeeOther {
+		t.Errorf("stop = %d", rec.Code)
+	}
+	// Changing the keys to another bad value is refused.
+	v.Set("keys", "../k.keys")
+	if rec := postForm(s.Handler(), path, s.csrf, v); rec.Code != 400 {
+		t.Errorf("bad keys = %d", rec.Code)
+	}
+}

@@ -331,3 +331,50 @@ func TestLiveTypedBytes(t *testing.T) {
 		return st.Connections == 1 && st.BytesOut == 3 && st.BytesIn >= 2
 	})
 }
+
+// TestLiveStopWithOpenConnection: Stop does not wait for an idle
+// connection to end by itself; it closes it.
+func TestLiveStopWithOpenConnection(t *testing.T) {
+	goroutineLeakCheck(t)
+	svc := echoService(t)
+	mn := &memNet{listeners: map[string]*proxytest.Listener{}}
+	m, err := New(nil, mn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, m)
+	if err := m.Add(TunnelConfig{Name: "site", Type: TypeServer, Target: svc, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	var b32 string
+	waitUntil(t, func() bool {
+		st, _ := status(m, "site")
+		b32 = st.B32
+		mn.mu.Lock()
+		defer mn.mu.Unlock()
+		return b32 != "" && mn.listeners[b32] != nil
+	})
+	addr := freePort(t)
+	if err := m.Add(TunnelConfig{Name: "cli", Type: TypeClient, Listen: addr, Destination: b32, Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "ping")
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"cli", "site"} {
+		if err := m.Stop(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := c.Read(buf); n != 0 || err == nil {
+		t.Errorf("after Stop: read %d, %v; want EOF", n, err)
+	}
+}
