@@ -539,3 +539,63 @@ func TestServeListener(t *testing.T) {
 		t.Fatal("connection open after Serve returned")
 	}
 }
+
+func TestLimits(t *testing.T) {
+	checkLeaks(t)
+	n := newFakeNet()
+	s, _ := New(Config{MaxSessions: 1}, n, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }()
+	a, b := net.Pipe()
+	defer a.Close()
+	wg.Go(func() { s.ServeConn(ctx, b) })
+	c, _ := NewClient(a)
+	open(t, c, newKeys(t), nil)
+	cfg, _ := NewSessionConfig(newKeys(t), nil, time.Now())
+	c.Write(&CreateSession{Config: cfg})
+	if st := read[*SessionStatus](t, c); st.Status != SessionRefused || st.Session != NoSession {
+		t.Fatalf("second session over the limit: %+v", st)
+	}
+	// Payloads past the queue's byte budget are dropped, not queued.
+	conn := &conn{data: make(chan []byte, dataQueue), ctrl: make(chan []byte, 1), stop: make(chan struct{}), ctx: ctx}
+	big := make([]byte, 60<<10)
+	for range 100 {
+		conn.queue(conn.data, &MessagePayload{Session: 1, Payload: big})
+	}
+	if got := len(conn.data); got != maxDataBytes/(len(big)+15) {
+		t.Errorf("%d payloads queued, want %d", got, maxDataBytes/(len(big)+15))
+	}
+	if conn.dropped.Load() == 0 {
+		t.Error("nothing dropped")
+	}
+}
+
+// FuzzServeConn feeds the server arbitrary bytes after the protocol
+// byte: it must end the connection without panicking or leaking.
+func FuzzServeConn(f *testing.F) {
+	k, err := client.GenerateKeys()
+	if err != nil {
+		f.Fatal(err)
+	}
+	cfg, _ := NewSessionConfig(k, map[string]string{"inbound.length": "2"}, time.Now())
+	cs, _ := AppendFrame(nil, &CreateSession{Config: cfg})
+	gd, _ := AppendFrame(nil, &GetDate{Version: "0.9.66"})
+	f.Add(gd)
+	f.Add(append(gd, cs...))
+	f.Add([]byte{0, 0, 0, 2, TypeDestroySession, 0, 1})
+	f.Add([]byte{0, 0, 0, 7, TypeHostLookup, 0xff, 0xff, 0, 0, 0, 1, 0})
+	n := newFakeNet()
+	s, _ := New(Config{}, n, nil)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		a, p := net.Pipe()
+		done := make(chan struct{})
+		go func() { s.ServeConn(ctx, p); close(done) }()
+		go io.Copy(io.Discard, a)
+		a.Write(append([]byte{ProtocolByte}, b...))
+		a.Close()
+		<-done
+	})
+}
