@@ -351,6 +351,8 @@ func tunnelErr(err error) (code int, field, msg string) {
 		return http.StatusBadRequest, fe.field, fe.msg
 	case errors.Is(err, proxies.ErrNoTunnel):
 		return http.StatusNotFound, "", "There is no tunnel of that name (any more)."
+	case errors.Is(err, proxies.ErrSameListen):
+		return http.StatusBadRequest, "listen", "Local address: another tunnel that starts with the router listens there (" + err.Error() + ")."
 	case errors.Is(err, proxies.ErrExists):
 		return http.StatusBadRequest, "name", "Name: another tunnel has this name."
 	case errors.Is(err, ErrNotSaved):

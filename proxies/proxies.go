@@ -171,6 +171,8 @@ var (
 	ErrNoTunnel = errors.New("proxies: no such tunnel")
 	ErrExists   = errors.New("proxies: a tunnel of that name exists")
 	ErrClosed   = errors.New("proxies: the manager has stopped")
+	// ErrSameListen: New refuses two enabled tunnels on one address.
+	ErrSameListen = errors.New("proxies: two tunnels listen on one address")
 )
 
 // Manager runs the tunnels. Besides the list given to New, tunnels can be
@@ -213,7 +215,7 @@ func New(cfgs []TunnelConfig, net Network, log *slog.Logger) (*Manager, error) {
 		names[c.Name] = true
 		if c.Listen != "" && c.Enabled {
 			if listens[c.Listen] {
-				return nil, fmt.Errorf("proxies: two tunnels listen on %s", c.Listen)
+				return nil, fmt.Errorf("%w: %s", ErrSameListen, c.Listen)
 			}
 			listens[c.Listen] = true
 		}

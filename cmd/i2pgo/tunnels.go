@@ -79,11 +79,17 @@ func (a *tunnelAdmin) Configs() []configs.Tunnel {
 	return slices.Clone(a.tunnels)
 }
 
-// verify checks the config with list as its tunnels.
+// verify checks the config with list as its tunnels, as the next start
+// would: configs.Validate, then proxies.New's checks (which also refuse
+// two enabled tunnels on one port, even while one of them is stopped).
 func (a *tunnelAdmin) verify(list []configs.Tunnel) error {
 	f := a.file
 	f.Tunnels = list
-	return f.Validate()
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	_, err := proxies.New(tunnelConfigs(list), nil, nil)
+	return err
 }
 
 // save writes list to the config file.

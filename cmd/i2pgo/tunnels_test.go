@@ -136,6 +136,17 @@ func TestTunnelAdmin(t *testing.T) {
 			t.Errorf("%+v added", bad)
 		}
 	}
+	// Another enabled tunnel on the port of a stopped one would stop the
+	// next start: refused.
+	if err := a.Stop("proxy"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Add(configs.Tunnel{Name: "same", Type: "sockstunnel", Listen: addr, Enabled: true, Inbound: ts, Outbound: ts}); !errors.Is(err, proxies.ErrSameListen) {
+		t.Errorf("second tunnel on a stopped one's port = %v", err)
+	}
+	if err := a.Start("proxy"); err != nil {
+		t.Fatal(err)
+	}
 	if after, _ := os.ReadFile(path); string(after) != string(before) || len(a.m.Status()) != 2 {
 		t.Error("a refused Add changed the file or the manager")
 	}
