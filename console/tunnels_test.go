@@ -73,6 +73,11 @@ func (f *fakeTunnels) check(list []configs.Tunnel, t configs.Tunnel) error {
 	if f.busy != "" && t.Listen == f.busy {
 		return fmt.Errorf("proxies: tunnel %q: %w", t.Name, &net.OpError{Op: "listen", Net: "tcp", Err: errors.New("bind: address already in use")})
 	}
+	for _, c := range list {
+		if c.Name != t.Name && c.Enabled && t.Enabled && c.Listen != "" && c.Listen == t.Listen {
+			return fmt.Errorf("%w: %s", proxies.ErrSameListen, t.Listen)
+		}
+	}
 	if f.failSave {
 		return fmt.Errorf("%w: disk full", ErrNotSaved)
 	}
@@ -341,6 +346,7 @@ func TestTunnelFormBadInput(t *testing.T) {
 		{"negative", "client", map[string]string{"outbound.quantity": "-1"}, nil, "Outbound tunnels: a number from 1 to 16"},
 		{"duplicate", "client", map[string]string{"name": "http"}, nil, "another tunnel has this name"},
 		{"port in use", "client", map[string]string{"listen": "127.0.0.1:7001"}, nil, "the port may be in use"},
+		{"port of another tunnel", "client", map[string]string{"listen": "127.0.0.1:4444"}, nil, "another tunnel that starts with the router listens there"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, f := newTunnelServer(t)
