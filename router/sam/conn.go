@@ -126,7 +126,7 @@ func (b *Bridge) serveConn(ctx context.Context, c net.Conn) {
 	if b.cfg.HelloTimeout > 0 {
 		c.SetReadDeadline(time.Now().Add(b.cfg.HelloTimeout))
 	}
-	h := &handler{b: b, cc: cc, ctx: ctx, log: log}
+	h := &handler{b: b, cc: cc, ctx: ctx, cancel: cancel, log: log}
 	defer func() {
 		c.Close() // first: it unblocks a datagram writer stuck on a client that stopped reading
 		h.closeSession()

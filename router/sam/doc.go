@@ -57,7 +57,11 @@
 // bounded queue (Config.DatagramQueue; overflow is dropped and counted).
 // Closing a session cancels them and waits. A client that stops reading
 // its socket for Config.WriteTimeout is disconnected, so that a datagram
-// writer never blocks a session's close for long. The bridge has no Close:
+// writer never blocks a session's close for long. While a command waits
+// on the network (SESSION CREATE for tunnels, STREAM CONNECT for the
+// peer, NAMING LOOKUP), a goroutine of that socket peeks at it, so that a
+// client that closes its socket meanwhile ends the wait at once; the
+// command's goroutine waits for it before reading on. The bridge has no Close:
 // cancelling the context of Serve (and ServeUDP) stops it, closing every
 // socket and session it owns. Incoming datagrams of a
 // PRIMARY session go to the subsession whose protocol and LISTEN_PORT

@@ -20,6 +20,41 @@ type fakeNet struct {
 	dests map[data.Hash]*fakeDest
 	names map[string]data.Destination
 	cfgs  []DestinationConfig // every NewDestination config, in order
+	// hold, when set, makes NewDestination and Dial wait for it to be
+	// closed or for their ctx (tunnels being built, a peer that does not
+	// answer); holding counts the calls waiting.
+	hold    chan struct{}
+	holding int
+}
+
+// wait blocks while n.hold is open, until ctx ends.
+func (n *fakeNet) wait(ctx context.Context) error {
+	n.mu.Lock()
+	hold := n.hold
+	if hold != nil {
+		n.holding++
+	}
+	n.mu.Unlock()
+	if hold == nil {
+		return nil
+	}
+	defer func() {
+		n.mu.Lock()
+		n.holding--
+		n.mu.Unlock()
+	}()
+	select {
+	case <-hold:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (n *fakeNet) numHolding() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.holding
 }
 
 func newFakeNet() *fakeNet {
@@ -27,6 +62,9 @@ func newFakeNet() *fakeNet {
 }
 
 func (n *fakeNet) NewDestination(ctx context.Context, cfg DestinationConfig) (Destination, error) {
+	if err := n.wait(ctx); err != nil {
+		return nil, err
+	}
 	d := &fakeDest{n: n, dest: cfg.Keys.Destination, listeners: make(map[uint16]*fakeListener)}
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -74,6 +112,9 @@ type fakeDest struct {
 func (d *fakeDest) Destination() data.Destination { return d.dest }
 
 func (d *fakeDest) Dial(ctx context.Context, to data.Destination, fromPort, port uint16) (net.Conn, error) {
+	if err := d.n.wait(ctx); err != nil {
+		return nil, err
+	}
 	peer := d.n.find(to.Hash())
 	if peer == nil {
 		return nil, errors.New("fake: no route")

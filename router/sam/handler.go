@@ -4,18 +4,48 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"strings"
+	"time"
 
 	"github.com/i2pgo/i2pgo/router/data"
 )
 
 // handler runs the commands of one control socket after HELLO.
 type handler struct {
-	b    *Bridge
-	cc   *ctlConn
-	ctx  context.Context // done when the socket's handler returns
-	log  *slog.Logger
-	sess *session // the session this socket created, if any
+	b   *Bridge
+	cc  *ctlConn
+	ctx context.Context // done when the socket's handler returns
+	// cancel ends ctx (and closes the socket); watchClose calls it.
+	cancel context.CancelFunc
+	log    *slog.Logger
+	sess   *session // the session this socket created, if any
+}
+
+// watchClose watches the socket while a command waits on the network
+// (SESSION CREATE for tunnels, STREAM CONNECT for the peer, NAMING LOOKUP
+// for the netdb): if the client closes it, h.ctx is cancelled, which
+// abandons the wait at once instead of building tunnels for nobody. It
+// peeks and consumes nothing, so bytes that the client sends meanwhile
+// (the next command, or a SILENT CONNECT's data) end the watch and stay
+// buffered. unwatch ends the watch and waits for its goroutine; it must
+// be called before the socket is read again.
+func (h *handler) watchClose() (unwatch func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if _, err := h.cc.r.Peek(1); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				return // unwatch's deadline
+			}
+			h.cancel()
+		}
+	}()
+	return func() {
+		h.cc.c.SetReadDeadline(time.Now()) // wakes the Peek
+		<-done
+		h.cc.c.SetReadDeadline(time.Time{})
+	}
 }
 
 func (h *handler) closeSession() {
@@ -93,7 +123,9 @@ func (h *handler) namingLookup(cmd *Command) {
 			err = &Error{Result: ResultInvalidKey, Err: err}
 		}
 	default:
+		unwatch := h.watchClose()
 		d, err = h.b.lookup(h.ctx, name)
+		unwatch()
 	}
 	if err != nil {
 		h.cc.reply(prefix, err, nameArg)

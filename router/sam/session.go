@@ -401,9 +401,11 @@ func (h *handler) sessionCreate(cmd *Command) {
 		h.cc.reply(prefix, err)
 		return
 	}
+	unwatch := h.watchClose()
 	dest, err := h.b.net.NewDestination(h.ctx, DestinationConfig{
 		Keys: keys, Transient: transient, Nickname: s.id, Options: destOptions(cmd),
 	})
+	unwatch()
 	if err != nil {
 		h.b.unregister(s)
 		h.cc.reply(prefix, err)

@@ -172,12 +172,15 @@ func (h *handler) streamConnect(cmd *Command) {
 	defer cancel()
 	stop := context.AfterFunc(s.ctx, cancel)
 	defer stop()
+	unwatch := h.watchClose()
 	to, err := h.b.resolve(ctx, cmd.Value("DESTINATION"))
 	if err != nil {
+		unwatch()
 		fail(err)
 		return
 	}
 	conn, err := s.dest.Dial(ctx, to, uint16(fromPort), uint16(toPort))
+	unwatch()
 	if err != nil {
 		var e *Error
 		switch {
