@@ -146,8 +146,8 @@ func parseTestnetFlags(args []string, stderr io.Writer) (testnetFlags, error) {
 	fs.IntVar(&f.base, "base", 30000, "first `port` of the routers' ports")
 	fs.IntVar(&f.i2pds, "with-i2pd", 0, "i2pd routers to add to the net, 0.."+strconv.Itoa(testnetMaxI2pd))
 	fs.StringVar(&f.i2pd, "i2pd", "", "the i2pd binary for -with-i2pd (default: i2pd from PATH)")
-	fs.IntVar(&f.floodfills, "floodfills", 2, "floodfills among r1..rN (at most N)")
-	fs.IntVar(&f.hops, "hops", 2, "hops of every tunnel of the i2pgo routers, 1..7 (at most N)")
+	fs.IntVar(&f.floodfills, "floodfills", 0, "floodfills among r1..rN, at most N (default 2, or 1 for -n 1)")
+	fs.IntVar(&f.hops, "hops", 0, "hops of every tunnel of the i2pgo routers, 1..7 and at most N (default 2, or 1 for -n 1)")
 	fs.StringVar(&f.name, "name", "testnet.i2p", "the built-in eepsite's host name")
 	fs.StringVar(&f.console, "console", "127.0.0.1:7657", "the user router's console")
 	fs.StringVar(&f.http, "http", "127.0.0.1:4444", "the user router's HTTP proxy")
@@ -164,6 +164,14 @@ func parseTestnetFlags(args []string, stderr io.Writer) (testnetFlags, error) {
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if !set["floodfills"] {
+		f.floodfills = min(2, max(f.n, 1))
+	}
+	if !set["hops"] {
+		f.hops = min(2, max(f.n, 1))
 	}
 	switch {
 	case f.n < 1 || f.n > testnetMaxRouters:
@@ -813,21 +821,36 @@ func (tn *testnetRun) printSummary(w io.Writer) {
 }
 
 // watch polls the eepsite through r0's HTTP proxy (by name) and through
-// each i2pd router's (by name, else by b32) and prints when each first
-// answers, until ctx is done.
+// each i2pd router's (by name, from its hosts.txt, or else by b32) and
+// prints when each first answers, until ctx is done. It warns about an
+// i2pd that drops peers on 127.0.0.1.
 func (tn *testnetRun) watch(ctx context.Context, started time.Time, w io.Writer) {
-	type path struct{ via, proxy, host string }
-	paths := []path{{"r0's HTTP proxy " + tn.f.http, tn.f.http, tn.f.name}}
+	type path struct {
+		via, proxy string
+		hosts      []string
+		i2pdLog    string
+	}
+	paths := []path{{via: "r0's HTTP proxy " + tn.f.http, proxy: tn.f.http, hosts: []string{tn.f.name}}}
 	for _, d := range tn.i2pds {
-		paths = append(paths, path{d.name + "'s (i2pd) HTTP proxy 127.0.0.1:" + strconv.Itoa(d.http), "127.0.0.1:" + strconv.Itoa(d.http), tn.b32})
+		paths = append(paths, path{via: d.name + "'s (i2pd) HTTP proxy 127.0.0.1:" + strconv.Itoa(d.http), proxy: "127.0.0.1:" + strconv.Itoa(d.http),
+			hosts: []string{tn.f.name, tn.b32}, i2pdLog: filepath.Join(d.dir, "i2pd.log")})
 	}
 	var wg sync.WaitGroup
 	for _, p := range paths {
 		wg.Go(func() {
+			warned := false
 			for ctx.Err() == nil {
-				if err := fetchVia(ctx, p.proxy, p.host); err == nil {
-					fmt.Fprintf(w, "i2pgo testnet: http://%s/ answered through %s %.1f s after start\n", p.host, p.via, time.Since(started).Seconds())
-					return
+				for _, h := range p.hosts {
+					if err := fetchVia(ctx, p.proxy, h); err == nil {
+						fmt.Fprintf(w, "i2pgo testnet: http://%s/ answered through %s %.1f s after start\n", h, p.via, time.Since(started).Seconds())
+						return
+					}
+				}
+				if p.i2pdLog != "" && !warned {
+					if b, err := os.ReadFile(p.i2pdLog); err == nil && strings.Contains(string(b), "Incoming connection from invalid IP 127.0.0.1") {
+						fmt.Fprintf(w, "i2pgo testnet: warning: this i2pd drops peers on 127.0.0.1 (%s); it needs 2.51.0 or newer, or ../shared/testnet's patch\n", p.i2pdLog)
+						warned = true
+					}
 				}
 				select {
 				case <-ctx.Done():
