@@ -179,6 +179,13 @@ func start(parent context.Context, configPath string, stderr io.Writer) (err err
 		}
 		defer samUDP.Close()
 	}
+	bobLn, err := listenBOB(cfg.BOB)
+	if err != nil {
+		return err
+	}
+	if bobLn != nil {
+		defer bobLn.Close()
+	}
 	i2cpb, err := listenI2CP(cfg.I2CP)
 	if err != nil {
 		return err
@@ -215,6 +222,9 @@ func start(parent context.Context, configPath string, stderr io.Writer) (err err
 		siteWG.Go(func() { bridge.Serve(ctx, samLn) })
 		siteWG.Go(func() { bridge.ServeUDP(ctx, samUDP) })
 		log.Info("SAM bridge listening", "tcp", cfg.SAM.Listen, "udp", cfg.SAM.UDP)
+	}
+	if err := serveBOB(ctx, &siteWG, bobLn, r.SAMNetwork(names{book}.Resolve), log); err != nil {
+		return err
 	}
 	if err := i2cpb.start(ctx, &siteWG, r, names{book}.Resolve, log); err != nil {
 		return err
