@@ -68,18 +68,18 @@ func (n *i2cpNet) Lookup(ctx context.Context, name string) (data.Destination, er
 	return n.names.Lookup(ctx, name)
 }
 
-func (n *i2cpNet) LookupHash(ctx context.Context, h data.Hash) (data.Destination, error) {
+func (n *i2cpNet) LookupHash(ctx context.Context, h data.Hash) (data.Destination, data.Mapping, error) {
 	e, err := n.r.netdb.LookupLeaseSet(ctx, h)
 	if err != nil {
-		return data.Destination{}, err
+		return data.Destination{}, data.Mapping{}, err
 	}
 	switch x := e.(type) {
 	case *data.LeaseSet2:
-		return x.Destination, nil
+		return x.Destination, x.Options, nil
 	case *data.LeaseSet:
-		return x.Destination, nil
+		return x.Destination, data.Mapping{}, nil
 	}
-	return data.Destination{}, fmt.Errorf("router: %s has a %T", data.B32Address(h), e)
+	return data.Destination{}, data.Mapping{}, fmt.Errorf("router: %s has a %T", data.B32Address(h), e)
 }
 
 func (n *i2cpNet) BandwidthLimits() (in, out int) {

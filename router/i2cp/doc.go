@@ -62,8 +62,10 @@
 //     SessionStatus Invalid, then Disconnect.
 //   - ReceiveMessageBegin/End (fast receive off, deprecated): ignored;
 //     payloads are always pushed, as i2pd does.
-//   - HostLookup types 2-4 (options, API 0.9.66): HostReply 7
-//     (unsupported). BlindingInfo is ignored (no b33 per-client auth).
+//   - HostLookup types 2-4 (options, API 0.9.66, proposal 167) fetch
+//     the LeaseSet and return its options; result 6 when it is not
+//     found. Other types: result 7. BlindingInfo is ignored (no b33
+//     per-client auth).
 //   - ReconfigureSession merges the options and answers Updated, but
 //     only i2cp.messageReliability takes effect; tunnel options apply to
 //     new sessions only.

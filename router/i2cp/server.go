@@ -25,8 +25,9 @@ type Network interface {
 	NewDestination(ctx context.Context, cfg DestinationConfig) (Destination, error)
 	// Lookup resolves a host name (address book) or a b32.i2p address.
 	Lookup(ctx context.Context, name string) (data.Destination, error)
-	// LookupHash finds the destination whose hash is h (its LeaseSet).
-	LookupHash(ctx context.Context, h data.Hash) (data.Destination, error)
+	// LookupHash finds the destination whose hash is h and the options
+	// of its LeaseSet (empty for an original LeaseSet).
+	LookupHash(ctx context.Context, h data.Hash) (data.Destination, data.Mapping, error)
 	// BandwidthLimits is the router's bandwidth, KBps each way.
 	BandwidthLimits() (in, out int)
 }
@@ -669,7 +670,7 @@ func (c *conn) lookup(timeout uint32, f func(ctx context.Context)) bool {
 func (c *conn) hostLookup(m *HostLookup) {
 	fail := &HostReply{Session: m.Session, Request: m.Request, Result: HostFailure}
 	switch m.Kind {
-	case LookupHash, LookupName:
+	case LookupHash, LookupName, LookupHashOptions, LookupNameOptions, LookupDestination:
 	default:
 		fail.Result = HostUnsupported
 		c.reply(fail)
@@ -678,10 +679,14 @@ func (c *conn) hostLookup(m *HostLookup) {
 	ok := c.lookup(m.Timeout, func(ctx context.Context) {
 		var d data.Destination
 		var err error
-		if m.Kind == LookupHash {
-			d, err = c.s.net.LookupHash(ctx, m.Hash)
-		} else {
+		switch m.Kind {
+		case LookupHash:
+			d, _, err = c.s.net.LookupHash(ctx, m.Hash)
+		case LookupName:
 			d, err = c.s.net.Lookup(ctx, m.Name)
+		default:
+			c.reply(c.lookupOptions(ctx, m))
+			return
 		}
 		if err != nil {
 			c.log.Debug("host lookup failed", "err", err)
@@ -695,9 +700,34 @@ func (c *conn) hostLookup(m *HostLookup) {
 	}
 }
 
+// lookupOptions answers lookup types 2-4 (proposal 167): the LeaseSet
+// is always fetched, and its options come back with the destination;
+// result 6 when the LeaseSet is not found.
+func (c *conn) lookupOptions(ctx context.Context, m *HostLookup) *HostReply {
+	r := &HostReply{Session: m.Session, Request: m.Request, Result: HostFailure}
+	h := m.Hash
+	switch m.Kind {
+	case LookupNameOptions:
+		d, err := c.s.net.Lookup(ctx, m.Name)
+		if err != nil {
+			return r
+		}
+		r.Destination, h = d, d.Hash()
+	case LookupDestination:
+		r.Destination, h = m.Destination, m.Destination.Hash()
+	}
+	d, opts, err := c.s.net.LookupHash(ctx, h)
+	if err != nil {
+		r.Result = HostLeaseSetFailure
+		return r
+	}
+	r.Result, r.Destination, r.Options = HostSuccess, d, &opts
+	return r
+}
+
 func (c *conn) destLookup(m *DestLookup) {
 	ok := c.lookup(0, func(ctx context.Context) {
-		d, err := c.s.net.LookupHash(ctx, m.Hash)
+		d, _, err := c.s.net.LookupHash(ctx, m.Hash)
 		if err != nil {
 			c.reply(&DestReply{Hash: m.Hash})
 			return

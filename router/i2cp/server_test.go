@@ -74,14 +74,14 @@ func (n *fakeNet) Lookup(ctx context.Context, name string) (data.Destination, er
 	return data.Destination{}, errors.New("fake: unknown name")
 }
 
-func (n *fakeNet) LookupHash(ctx context.Context, h data.Hash) (data.Destination, error) {
+func (n *fakeNet) LookupHash(ctx context.Context, h data.Hash) (data.Destination, data.Mapping, error) {
 	n.mu.Lock()
 	d := n.dests[h]
 	n.mu.Unlock()
 	if d == nil || d.leaseSet() == nil {
-		return data.Destination{}, client.ErrNoLeaseSet
+		return data.Destination{}, data.Mapping{}, client.ErrNoLeaseSet
 	}
-	return d.cfg.Destination, nil
+	return d.cfg.Destination, d.leaseSet().Options, nil
 }
 
 func (n *fakeNet) BandwidthLimits() (int, int) { return 100, 200 }
@@ -333,6 +333,14 @@ func TestSessionAndSend(t *testing.T) {
 		t.Fatalf("HostReply %+v", r)
 	}
 	ca.Write(&HostLookup{Session: ida, Request: 4, Kind: LookupNameOptions, Name: "bob.i2p"})
+	if r := read[*HostReply](t, ca); r.Result != HostSuccess || r.Options == nil || r.Destination.Hash() != kb.Destination.Hash() {
+		t.Fatalf("HostReply %+v", r)
+	}
+	ca.Write(&HostLookup{Session: ida, Request: 5, Kind: LookupDestination, Destination: kc.Destination})
+	if r := read[*HostReply](t, ca); r.Result != HostLeaseSetFailure || r.Destination.Hash() != kc.Destination.Hash() || r.Options != nil {
+		t.Fatalf("HostReply %+v", r)
+	}
+	ca.Write(&HostLookup{Session: ida, Request: 6, Kind: 9, Unknown: []byte{1}})
 	if r := read[*HostReply](t, ca); r.Result != HostUnsupported {
 		t.Fatalf("HostReply %+v", r)
 	}
