@@ -84,3 +84,48 @@ func TestSignedOutside(t *testing.T) {
 		t.Fatalf("payload %d %d %d %q %v", proto, sp, dp, p, err)
 	}
 }
+
+// TestSignedOutsideUnpublished: an unpublished LeaseSet (the client's
+// i2cp.dontPublishLeaseSet) is used but not stored at floodfills.
+func TestSignedOutsideUnpublished(t *testing.T) {
+	w := newWorld(t)
+	ka := w.keys()
+	sign := func(ctx context.Context, leases []data.Lease2) (*data.LeaseSet2, []PrivateKey, error) {
+		ls := &data.LeaseSet2{LeaseSet2Header: data.LeaseSet2Header{Destination: ka.Destination, Published: w.now().Truncate(time.Second),
+			Expires: w.now().Add(5 * time.Minute).Truncate(time.Second), Flags: data.LS2FlagUnpublished},
+			EncryptionKeys: []data.EncryptionKey{{Type: data.CryptoX25519, Key: ka.Encryption.Public[:]}}, Leases: leases}
+		if err := ls.Sign(ka.Signer); err != nil {
+			return nil, nil, err
+		}
+		return ls, []PrivateKey{{Type: data.CryptoX25519, Key: ka.Encryption.Private[:]}}, nil
+	}
+	a, tn := w.dest(Config{Name: "a", Keys: &Keys{Destination: ka.Destination}, SignLeaseSet: sign})
+	w.build()
+	a.maintain(context.Background())
+	if a.LeaseSet() == nil || !a.LeaseSet().IsUnpublished() {
+		t.Fatal("no unpublished LeaseSet")
+	}
+	if n := tn.publishes.Load(); n != 0 {
+		t.Fatalf("%d publishes of an unpublished LeaseSet", n)
+	}
+	// A LeaseSet without the private key of its X25519 key is refused,
+	// and so is one of another destination.
+	kb := w.keys()
+	noKey := func(ctx context.Context, leases []data.Lease2) (*data.LeaseSet2, []PrivateKey, error) {
+		ls := &data.LeaseSet2{LeaseSet2Header: data.LeaseSet2Header{Destination: kb.Destination, Published: w.now().Truncate(time.Second),
+			Expires: w.now().Add(5 * time.Minute).Truncate(time.Second)},
+			EncryptionKeys: []data.EncryptionKey{{Type: data.CryptoX25519, Key: kb.Encryption.Public[:]}}, Leases: leases}
+		if err := ls.Sign(kb.Signer); err != nil {
+			return nil, nil, err
+		}
+		return ls, nil, nil
+	}
+	b, _ := w.dest(Config{Name: "b", Keys: &Keys{Destination: kb.Destination}, SignLeaseSet: noKey})
+	c, _ := w.dest(Config{Name: "c", Keys: &Keys{Destination: w.keys().Destination}, SignLeaseSet: sign})
+	w.build()
+	b.maintain(context.Background())
+	c.maintain(context.Background())
+	if b.LeaseSet() != nil || c.LeaseSet() != nil {
+		t.Fatal("a LeaseSet without its private key, or of another destination, was taken")
+	}
+}
