@@ -332,9 +332,9 @@ func testI2CPConversation(t *testing.T, ours, theirs string) {
 		}},
 		{name: "HostLookup options, unknown", spec: "HostReply 6",
 			i2pd: "HostReply 1", why: "lookup types 2-4 (API 0.9.66, result 6) are newer than i2pd 2.45.1", run: func(c *i2cp.Client) string {
-			c.Write(&i2cp.HostLookup{Session: i2cp.NoSession, Request: 2, Timeout: 5000, Kind: i2cp.LookupHashOptions, Hash: unknown})
-			return i2cpReplies(c, 1, 40*time.Second)
-		}},
+				c.Write(&i2cp.HostLookup{Session: i2cp.NoSession, Request: 2, Timeout: 5000, Kind: i2cp.LookupHashOptions, Hash: unknown})
+				return i2cpReplies(c, 1, 40*time.Second)
+			}},
 		{name: "CreateSession", spec: "SessionStatus 1, RequestVariableLeaseSet", run: func(c *i2cp.Client) string {
 			cfg, _ := i2cp.NewSessionConfig(i2cpKeys(t), i2cpOpts, time.Now())
 			c.Write(&i2cp.CreateSession{Config: cfg})
