@@ -65,10 +65,12 @@ i2pd router dJ is router number N+J: NTCP2 BASE+10(N+J)+1, web console +7,
 HTTP proxy +4, SOCKS +5, SAM +6, I2CP +3. Every port is checked before
 anything starts.
 
--with-i2pd K needs an i2pd that accepts peers on 127.0.0.1 with
-reservedrange = false: i2pd 2.51.0 or newer, or 2.45.1 (Debian bookworm)
-with the patch of ../shared/testnet (bin/i2pd there); stock 2.45.1 drops
-every connection from 127.0.0.1. It is taken from -i2pd or from PATH.
+-with-i2pd K takes the i2pd binary from -i2pd, or else from PATH. It
+should accept peers on 127.0.0.1 with reservedrange = false: i2pd 2.51.0
+or newer, or 2.45.1 (Debian bookworm) with the patch of ../shared/testnet
+(bin/i2pd there). Stock 2.45.1 refuses every connection from 127.0.0.1: it
+still joins the net by connecting out, but no other router can connect to
+it (a warning says so when its log shows it).
 
 Flags:
 `
@@ -204,7 +206,7 @@ func parseTestnetFlags(args []string, stderr io.Writer) (testnetFlags, error) {
 	return f, nil
 }
 
-// testnet is one run of the net.
+// testnetRun is one run of the net.
 type testnetRun struct {
 	f       testnetFlags
 	dir     string
@@ -251,7 +253,7 @@ func newTestnet(f testnetFlags) (*testnetRun, error) {
 		}
 		p, err := exec.LookPath(bin)
 		if err != nil {
-			return nil, usageError{fmt.Errorf("-with-i2pd %d: no i2pd binary (%v); give -i2pd PATH: i2pd 2.51.0 or newer, or 2.45.1 with the reservedrange patch of ../shared/testnet, since stock 2.45.1 drops every peer on 127.0.0.1", f.i2pds, err)}
+			return nil, usageError{fmt.Errorf("-with-i2pd %d: no i2pd binary (%v); give -i2pd PATH: i2pd 2.51.0 or newer, or 2.45.1 with the reservedrange patch of ../shared/testnet (stock 2.45.1 refuses connections from 127.0.0.1)", f.i2pds, err)}
 		}
 		tn.i2pdBin = p
 	}
@@ -823,7 +825,7 @@ func (tn *testnetRun) printSummary(w io.Writer) {
 // watch polls the eepsite through r0's HTTP proxy (by name) and through
 // each i2pd router's (by name, from its hosts.txt, or else by b32) and
 // prints when each first answers, until ctx is done. It warns about an
-// i2pd that drops peers on 127.0.0.1.
+// i2pd that refuses connections from 127.0.0.1.
 func (tn *testnetRun) watch(ctx context.Context, started time.Time, w io.Writer) {
 	type path struct {
 		via, proxy string
@@ -848,13 +850,13 @@ func (tn *testnetRun) watch(ctx context.Context, started time.Time, w io.Writer)
 				}
 				if p.i2pdLog != "" && !warned {
 					if b, err := os.ReadFile(p.i2pdLog); err == nil && strings.Contains(string(b), "Incoming connection from invalid IP 127.0.0.1") {
-						fmt.Fprintf(w, "i2pgo testnet: warning: this i2pd drops peers on 127.0.0.1 (%s); it needs 2.51.0 or newer, or ../shared/testnet's patch\n", p.i2pdLog)
+						fmt.Fprintf(w, "i2pgo testnet: warning: this i2pd refuses connections from 127.0.0.1 (%s): it joins by connecting out, but no router can connect to it; i2pd 2.51.0 or newer, or 2.45.1 with ../shared/testnet's patch, accepts them\n", p.i2pdLog)
 						warned = true
 					}
 				}
 				select {
 				case <-ctx.Done():
-				case <-time.After(2 * time.Second):
+				case <-time.After(time.Second):
 				}
 			}
 		})
@@ -866,7 +868,7 @@ func (tn *testnetRun) watch(ctx context.Context, started time.Time, w io.Writer)
 // 200.
 func fetchVia(ctx context.Context, proxy, host string) error {
 	pu := &url.URL{Scheme: "http", Host: proxy}
-	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu), DisableKeepAlives: true}, Timeout: 30 * time.Second}
+	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu), DisableKeepAlives: true}, Timeout: 10 * time.Second}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+"/", nil)
 	if err != nil {
 		return err

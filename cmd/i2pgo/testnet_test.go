@@ -261,5 +261,5 @@ func TestTestnetI2pd(t *testing.T) {
 	took := fetchUntilOK(t, 90*time.Second, "127.0.0.1:"+strconv.Itoa(base+10*4+4), "testnet.i2p", "My eepsite", stderr)
 	t.Logf("eepsite fetched by name through d1 (i2pd) %.1f s after start", took.Seconds())
 	took = fetchUntilOK(t, 60*time.Second, "127.0.0.1:"+strconv.Itoa(base+92), "testnet.i2p", "My eepsite", stderr)
-	t.Logf("and through r0 %.1f s after start", took.Seconds())
+	t.Logf("and through r0 %.1f s later", took.Seconds())
 }
