@@ -50,9 +50,8 @@
 // idle, so that a LeaseSet lookup does not hold up the other peers.
 // Message statuses: Accepted (1) at once unless
 // i2cp.messageReliability=none, then Guaranteed Success (4: handed to
-// one of our outbound tunnels, garlic-encrypted; there is no end-to-end
-// acknowledgement behind it, as Java has none for ratchet sessions
-// without ACK requests) or a failure
+// one of our outbound tunnels, garlic-encrypted; no end-to-end
+// acknowledgement stands behind it) or a failure
 // code (21 no LeaseSet, 16 no tunnels, 14 expired, 13 queue full, 10 bad
 // session, 23 loopback, …); nothing when the nonce is 0.
 //
