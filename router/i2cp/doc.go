@@ -62,8 +62,12 @@
 //     MetaLeaseSet: Disconnect. Clients of API 0.9.39+ use LeaseSet2.
 //   - Offline-signed destinations (i2cp.leaseSetTransientPublicKey):
 //     SessionStatus Invalid, then Disconnect.
-//   - ReceiveMessageBegin/End (fast receive off, deprecated): ignored;
-//     payloads are always pushed, as i2pd does.
+//   - Fast receive is the default here even without the option (Java's
+//     router defaults to slow when i2cp.fastReceive is absent; Java
+//     clients always send true; i2pd has only fast). With
+//     i2cp.fastReceive=false (deprecated) payloads are announced by
+//     MessageStatus Available and held (at most 256, 4 MiB; the oldest
+//     go first) until ReceiveMessageBegin/End.
 //   - HostLookup types 2-4 (options, API 0.9.66, proposal 167) fetch
 //     the LeaseSet and return its options; result 6 when it is not
 //     found. Other types: result 7. BlindingInfo is ignored (no b33

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -415,9 +416,18 @@ func (c *conn) handle(m Message) error {
 		c.hostLookup(m)
 	case *DestLookup:
 		c.destLookup(m)
-	case *ReceiveMessageBegin, *ReceiveMessageEnd, *BlindingInfo:
-		// Fast receive only; blinded destinations are not supported.
-		c.log.Debug("message ignored", "type", m.Type())
+	case *ReceiveMessageBegin:
+		if ss := c.session(m.Session); ss != nil {
+			ss.receiveBegin(m.Message)
+		}
+	case *ReceiveMessageEnd:
+		if ss := c.session(m.Session); ss != nil {
+			ss.receiveEnd(m.Message)
+		}
+	case *BlindingInfo:
+		// Blinded destinations with secrets or per-client keys are not
+		// supported.
+		c.log.Debug("BlindingInfo ignored", "session", m.Session)
 	case *Disconnect:
 		c.log.Debug("client said disconnect", "reason", m.Reason)
 		return errClientLeft
@@ -793,8 +803,16 @@ type session struct {
 	mu              sync.Mutex
 	opts            map[string]string
 	reliabilityNone bool
-	lsWait          chan lsReply // the pending RequestVariableLeaseSet
-	senders         map[data.Hash]*sender
+	// slowReceive is i2cp.fastReceive=false (deprecated): payloads wait
+	// in held, announced by MessageStatus Available, until the client's
+	// ReceiveMessageBegin; ReceiveMessageEnd drops them. order is held's
+	// IDs, oldest first, for eviction.
+	slowReceive bool
+	held        map[MessageID][]byte
+	order       []MessageID
+	heldBytes   int
+	lsWait      chan lsReply // the pending RequestVariableLeaseSet
+	senders     map[data.Hash]*sender
 }
 
 type lsReply struct {
@@ -806,6 +824,9 @@ func (ss *session) applyOptions() {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	ss.reliabilityNone = strings.EqualFold(ss.opts["i2cp.messageReliability"], "none")
+	// Fast receive unless the client says false: Java clients always set
+	// it true, i2pd knows no other mode.
+	ss.slowReceive = strings.EqualFold(strings.TrimSpace(ss.opts["i2cp.fastReceive"]), "false")
 }
 
 // close ends the session: pending sends and the LeaseSet request end,
@@ -865,7 +886,59 @@ func (ss *session) deliver(payload []byte) {
 		return
 	default:
 	}
-	ss.c.queue(ss.c.data, &MessagePayload{Session: ss.id, Message: MessageID(ss.nextMsg.Add(1)), Payload: payload})
+	id := MessageID(ss.nextMsg.Add(1))
+	ss.mu.Lock()
+	slow := ss.slowReceive
+	if slow {
+		for len(ss.order) > 0 && (len(ss.order) >= maxHeld || ss.heldBytes+len(payload) > maxDataBytes) {
+			old := ss.order[0]
+			ss.order = ss.order[1:]
+			ss.heldBytes -= len(ss.held[old])
+			delete(ss.held, old)
+			ss.c.dropped.Add(1)
+		}
+		if ss.held == nil {
+			ss.held = make(map[MessageID][]byte)
+		}
+		ss.held[id] = payload
+		ss.order = append(ss.order, id)
+		ss.heldBytes += len(payload)
+	}
+	ss.mu.Unlock()
+	if slow {
+		ss.c.queue(ss.c.data, &MessageStatus{Session: ss.id, Message: id, Status: StatusAvailable, Size: uint32(len(payload))})
+		return
+	}
+	ss.c.queue(ss.c.data, &MessagePayload{Session: ss.id, Message: id, Payload: payload})
+}
+
+// maxHeld bounds the payloads waiting for ReceiveMessageBegin.
+const maxHeld = 256
+
+// receiveBegin sends a held payload; unknown IDs are ignored, as Java
+// does.
+func (ss *session) receiveBegin(id MessageID) {
+	ss.mu.Lock()
+	p, ok := ss.held[id]
+	ss.mu.Unlock()
+	if ok {
+		ss.c.reply(&MessagePayload{Session: ss.id, Message: id, Payload: p})
+	}
+}
+
+// receiveEnd drops a held payload.
+func (ss *session) receiveEnd(id MessageID) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	p, ok := ss.held[id]
+	if !ok {
+		return
+	}
+	delete(ss.held, id)
+	ss.heldBytes -= len(p)
+	if i := slices.Index(ss.order, id); i >= 0 {
+		ss.order = slices.Delete(ss.order, i, i+1)
+	}
 }
 
 // outMsg is one SendMessage waiting to go.

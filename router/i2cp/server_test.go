@@ -607,3 +607,30 @@ func FuzzServeConn(f *testing.F) {
 		<-done
 	})
 }
+
+// TestSlowReceive covers i2cp.fastReceive=false: MessageStatus
+// Available, then ReceiveMessageBegin/End.
+func TestSlowReceive(t *testing.T) {
+	h := newHarness(t)
+	ka, kb := newKeys(t), newKeys(t)
+	ca, cb := h.client(), h.client()
+	ida := open(t, ca, ka, nil)
+	idb := open(t, cb, kb, map[string]string{"i2cp.fastReceive": "false"})
+	h.waitLS(ka)
+	h.waitLS(kb)
+	payload, _ := client.EncodePayload(client.ProtoRaw, 1, 2, []byte("slow"), false)
+	ca.Write(&SendMessage{Session: ida, Destination: kb.Destination, Payload: payload})
+	av := read[*MessageStatus](t, cb)
+	if av.Status != StatusAvailable || av.Size != uint32(len(payload)) || av.Session != idb {
+		t.Fatalf("status %+v", av)
+	}
+	cb.Write(&ReceiveMessageBegin{Session: idb, Message: av.Message})
+	mp := read[*MessagePayload](t, cb)
+	if mp.Message != av.Message || !bytes.Equal(mp.Payload, payload) {
+		t.Fatalf("payload %+v", mp)
+	}
+	cb.Write(&ReceiveMessageEnd{Session: idb, Message: av.Message})
+	cb.Write(&ReceiveMessageBegin{Session: idb, Message: av.Message}) // gone: no answer
+	cb.Write(&GetDate{})
+	read[*SetDate](t, cb)
+}
