@@ -347,11 +347,11 @@ func testI2CPConversation(t *testing.T, ours, theirs string) {
 				c.Write(&i2cp.CreateSession{Config: cfg})
 				return i2cpReplies(c, 3, 15*time.Second)
 			}},
-		{name: "CreateSession clock skew", spec: "SessionStatus 3, Disconnect, closed",
+		{name: "CreateSession clock skew", spec: "SessionStatus 3, Disconnect",
 			i2pd: "SessionStatus 1, RequestVariableLeaseSet", why: "i2pd 2.45.1 does not check the config date (i2cp.rst: ±30 s)", run: func(c *i2cp.Client) string {
 				cfg, _ := i2cp.NewSessionConfig(k, i2cpOpts, time.Now().Add(-10*time.Minute))
 				c.Write(&i2cp.CreateSession{Config: cfg})
-				return i2cpReplies(c, 3, 15*time.Second)
+				return i2cpReplies(c, 2, 15*time.Second) // i2pd may close a little later: not compared
 			}},
 		{name: "SendMessage unknown session", spec: "MessageStatus 10",
 			i2pd: "", why: "i2pd drops it silently; Java answers Bad Session (10), as we do", run: func(c *i2cp.Client) string {
