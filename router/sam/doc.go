@@ -61,10 +61,10 @@
 // on the network (SESSION CREATE for tunnels, STREAM CONNECT for the
 // peer, NAMING LOOKUP), a goroutine of that socket peeks at it, so that a
 // client that closes its socket meanwhile ends the wait at once; the
-// command's goroutine waits for it before reading on. The bridge has no Close:
-// cancelling the context of Serve (and ServeUDP) stops it, closing every
-// socket and session it owns. Incoming datagrams of a
-// PRIMARY session go to the subsession whose protocol and LISTEN_PORT
-// match best (exact beats wildcard 0); streams of a STREAM subsession
-// arrive through its own Listen(LISTEN_PORT).
+// command's goroutine waits for it before reading on. The bridge has no
+// Close: cancelling the context of Serve (and ServeUDP) stops it, closing
+// every socket and session it owns. Incoming datagrams of a PRIMARY
+// session go to the subsession whose protocol and LISTEN_PORT match best
+// (exact beats wildcard 0); streams of a STREAM subsession arrive through
+// its own Listen(LISTEN_PORT).
 package sam
