@@ -157,7 +157,7 @@ func parseTestnetFlags(args []string, stderr io.Writer) (testnetFlags, error) {
 	fs.StringVar(&f.irc, "irc", "127.0.0.1:6668", "the user router's IRC tunnel (to irc.postman.i2p, not in the net)")
 	fs.StringVar(&f.sam, "sam", "127.0.0.1:7656", "the user router's SAM bridge (TCP)")
 	fs.StringVar(&f.samUDP, "sam-udp", "127.0.0.1:7655", "the user router's SAM datagram port (UDP)")
-	fs.BoolVar(&f.verbose, "v", false, "debug logs (always in DIR/*/i2pgo.log)")
+	fs.BoolVar(&f.verbose, "v", false, "log at debug level (the routers log to DIR/*/i2pgo.log)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return f, err
@@ -708,8 +708,9 @@ func (tn *testnetRun) run(parent context.Context, stdout, stderr io.Writer) erro
 			switch {
 			case err != nil:
 				fail(fmt.Errorf("%s: %w (see %s)", r.name, err, logf.Name()))
-			case ctx.Err() == nil:
-				fail(fmt.Errorf("%s stopped (its console's shutdown button?)", r.name))
+			case ctx.Err() == nil: // its console's shutdown button
+				fmt.Fprintf(stderr, "i2pgo testnet: %s was shut down from its console; stopping the net\n", r.name)
+				cancel(errShutdown)
 			}
 		})
 	}
@@ -749,6 +750,9 @@ func (tn *testnetRun) run(parent context.Context, stdout, stderr io.Writer) erro
 	defer errMu.Unlock()
 	return errors.Join(errs...)
 }
+
+// errShutdown ends a run when a router's console shut it down.
+var errShutdown = errors.New("shut down from a console")
 
 // startI2pd starts i2pd router d in a process group of its own (so that
 // the terminal's Ctrl-C, which makes i2pd wait up to 10 min for its

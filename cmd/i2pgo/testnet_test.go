@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -145,28 +146,36 @@ func TestTestnetBadInput(t *testing.T) {
 	}
 }
 
-// startTestnet runs "i2pgo testnet" with args until the test ends and
-// checks that it then stops cleanly.
-func startTestnet(t *testing.T, args []string) (stdout, stderr *syncBuffer) {
+// startTestnet runs "i2pgo testnet" with args. stop (called when the test
+// ends at the latest) cancels it, unless waitOnly, and checks that it then
+// exits with 0 in time; it returns what it printed on stderr.
+func startTestnet(t *testing.T, args []string) (stdout, stderr *syncBuffer, stop func(waitOnly bool) string) {
 	t.Helper()
 	stdout, stderr = new(syncBuffer), new(syncBuffer)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- testnet(ctx, args, stdout, stderr) }()
-	t.Cleanup(func() {
-		cancel()
-		start := time.Now()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("exit code %d after cancel; stderr:\n%s", code, stderr.String())
+	var once sync.Once
+	stop = func(waitOnly bool) string {
+		once.Do(func() {
+			if !waitOnly {
+				cancel()
 			}
-			t.Logf("stopped in %.1f s", time.Since(start).Seconds())
-		case <-time.After(45 * time.Second):
-			t.Errorf("still running 45 s after cancel")
-		}
-	})
-	return stdout, stderr
+			start := time.Now()
+			select {
+			case code := <-done:
+				if code != 0 {
+					t.Errorf("exit code %d; stderr:\n%s", code, stderr.String())
+				}
+				t.Logf("stopped in %.1f s", time.Since(start).Seconds())
+			case <-time.After(45 * time.Second):
+				t.Errorf("still running 45 s after the stop")
+			}
+		})
+		return stderr.String()
+	}
+	t.Cleanup(func() { stop(false); cancel() })
+	return stdout, stderr, stop
 }
 
 // fetchUntilOK gets http://host/ through proxy until it answers 200 with
@@ -177,7 +186,8 @@ func fetchUntilOK(t *testing.T, within time.Duration, proxy, host, want string, 
 	deadline := start.Add(within)
 	var last error
 	for time.Now().Before(deadline) {
-		ctx, cancel := context.WithDeadline(context.Background(), deadline)
+		// An early try may wait long for a LeaseSet not yet published.
+		ctx, cancel := context.WithTimeout(context.Background(), min(10*time.Second, time.Until(deadline)))
 		last = fetchBody(ctx, proxy, host, want)
 		cancel()
 		if last == nil {
@@ -218,7 +228,7 @@ func TestTestnet(t *testing.T) {
 	base := testnetBase(t, 4)
 	dir := t.TempDir()
 	args := append([]string{"-n", "3", "-base", strconv.Itoa(base), "-dir", dir, "-name", "site.testnet.i2p"}, userPortFlags(base)...)
-	stdout, stderr := startTestnet(t, args)
+	stdout, stderr, stop := startTestnet(t, args)
 	proxy, console := "127.0.0.1:"+strconv.Itoa(base+92), "127.0.0.1:"+strconv.Itoa(base+91)
 	took := fetchUntilOK(t, 90*time.Second, proxy, "site.testnet.i2p", "My eepsite", stderr)
 	t.Logf("eepsite fetched by name %.1f s after start", took.Seconds())
@@ -242,6 +252,25 @@ func TestTestnet(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(dir, "netid")); string(got) != "99\n" {
 		t.Errorf("netid file %q, want 99", got)
 	}
+
+	// The user router's shutdown button stops the net.
+	var tok struct{ Token string }
+	if resp, err := http.Get("http://" + console + "/api/csrf"); err != nil {
+		t.Fatal(err)
+	} else {
+		json.NewDecoder(resp.Body).Decode(&tok)
+		resp.Body.Close()
+	}
+	req, _ := http.NewRequest("POST", "http://"+console+"/api/shutdown", nil)
+	req.Header.Set("X-CSRF-Token", tok.Token)
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("POST /api/shutdown: %s", resp.Status)
+	}
+	if out := stop(true); !strings.Contains(out, "r0 was shut down from its console") {
+		t.Errorf("stderr does not tell of the shutdown:\n%s", out)
+	}
 }
 
 // TestTestnetI2pd adds 2 i2pd routers (I2PGO_TESTNET_I2PD, such as
@@ -257,7 +286,7 @@ func TestTestnetI2pd(t *testing.T) {
 	}
 	base := testnetBase(t, 6)
 	args := append([]string{"-n", "3", "-with-i2pd", "2", "-i2pd", bin, "-base", strconv.Itoa(base), "-dir", t.TempDir()}, userPortFlags(base)...)
-	_, stderr := startTestnet(t, args)
+	_, stderr, _ := startTestnet(t, args)
 	took := fetchUntilOK(t, 90*time.Second, "127.0.0.1:"+strconv.Itoa(base+10*4+4), "testnet.i2p", "My eepsite", stderr)
 	t.Logf("eepsite fetched by name through d1 (i2pd) %.1f s after start", took.Seconds())
 	took = fetchUntilOK(t, 60*time.Second, "127.0.0.1:"+strconv.Itoa(base+92), "testnet.i2p", "My eepsite", stderr)
