@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"strconv"
@@ -194,7 +195,7 @@ func (b *Bridge) run(ctx context.Context, t *tunnel, r *runner, cfg tunnelConfig
 
 // acceptLoop runs handle on its own goroutine for each connection of ln
 // until ln fails, and waits for them all.
-func acceptLoop(ctx context.Context, ln net.Listener, log interface{ Warn(string, ...any) }, handle func(net.Conn)) {
+func acceptLoop(ctx context.Context, ln net.Listener, log *slog.Logger, handle func(net.Conn)) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	var backoff time.Duration
