@@ -737,6 +737,7 @@ func (tn *testnetRun) run(parent context.Context, stdout, stderr io.Writer) erro
 			}
 		})
 	}
+	waitListening(ctx, tn.f.console, 10*time.Second) // print the summary once it is true
 	if ctx.Err() == nil {
 		tn.printSummary(stdout)
 		wg.Go(func() { tn.watch(ctx, started, stdout) })
@@ -749,6 +750,23 @@ func (tn *testnetRun) run(parent context.Context, stdout, stderr io.Writer) erro
 	errMu.Lock()
 	defer errMu.Unlock()
 	return errors.Join(errs...)
+}
+
+// waitListening waits until addr accepts TCP connections, at most within.
+func waitListening(ctx context.Context, addr string, within time.Duration) {
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	var d net.Dialer
+	for ctx.Err() == nil {
+		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // errShutdown ends a run when a router's console shut it down.
