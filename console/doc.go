@@ -17,7 +17,8 @@
 //     name to 127.0.0.1 therefore cannot read the API.
 //   - Every response carries X-Content-Type-Options: nosniff,
 //     X-Frame-Options: DENY, Content-Security-Policy: default-src 'self'
-//     and Referrer-Policy: no-referrer.
+//     and Referrer-Policy: same-origin (under no-referrer browsers send
+//     "Origin: null" with same-origin form posts).
 //
 // The console has no password: keep it on a loopback address.
 //

@@ -127,7 +127,7 @@ func networkState(st router.Status) (state, class, help string) {
 	switch {
 	case peers == 0:
 		return "Connecting", "warn", "No peer is connected yet. A new router needs a minute or two to reseed and connect; if this lasts, check that this machine can reach the Internet and that the clock is right."
-	case st.NetDB.Routers < 10:
+	case st.Tunnels.Exploratory == 0 && st.NetDB.Routers < 10:
 		return "Starting", "warn", "The router knows few other routers yet and is learning more. Browsing starts working once it has built its tunnels."
 	case st.Tunnels.Exploratory == 0:
 		return "Building tunnels", "warn", "Connected; the router is building its first tunnels. This usually takes under a minute."

@@ -261,7 +261,7 @@ func TestSecurityHeaders(t *testing.T) {
 		"X-Content-Type-Options":  "nosniff",
 		"X-Frame-Options":         "DENY",
 		"Content-Security-Policy": "default-src 'self'",
-		"Referrer-Policy":         "no-referrer",
+		"Referrer-Policy":         "same-origin",
 	}
 	for _, tc := range []struct{ host, path string }{
 		{"localhost:7657", "/"},
