@@ -817,9 +817,15 @@ func (tn *testnetRun) printSummary(w io.Writer) {
 	for _, r := range tn.routers[1 : f.floodfills+1] {
 		ffs = append(ffs, r.name)
 	}
-	fmt.Fprintf(w, "i2pgo testnet: %d i2pgo routers (r1..r%d; floodfills %s) and the user router r0", f.n, f.n, strings.Join(ffs, ", "))
+	span := func(p string, n int) string {
+		if n == 1 {
+			return p + "1"
+		}
+		return fmt.Sprintf("%s1..%s%d", p, p, n)
+	}
+	fmt.Fprintf(w, "i2pgo testnet: %d i2pgo routers (%s; floodfills %s) and the user router r0", f.n, span("r", f.n), strings.Join(ffs, ", "))
 	if f.i2pds > 0 {
-		fmt.Fprintf(w, ", %d i2pd routers (d1..d%d)", f.i2pds, f.i2pds)
+		fmt.Fprintf(w, ", %d i2pd routers (%s)", f.i2pds, span("d", f.i2pds))
 	}
 	fmt.Fprintf(w, ", netid %d, on 127.0.0.1, in %s\n\n", f.netid, where)
 	fmt.Fprintf(w, "  console      http://%s/\n", f.console)
@@ -841,7 +847,7 @@ func (tn *testnetRun) printSummary(w io.Writer) {
 			d.name, d.ntcp2, d.console, d.http, d.socks, d.sam)
 	}
 	fmt.Fprintf(w, "  logs         %s\n\n", filepath.Join(tn.dir, "*", "*.log"))
-	fmt.Fprintf(w, "Ctrl-C stops everything. The eepsite answers once its tunnels are built (about a minute).\n")
+	fmt.Fprintf(w, "Ctrl-C stops everything. The eepsite answers once the tunnels are built (10 to 30 s); a line below says when.\n")
 }
 
 // watch polls the eepsite through r0's HTTP proxy (by name) and through
