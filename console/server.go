@@ -68,6 +68,9 @@ type Deps struct {
 	// Shutdown stops the router (restart: and starts it again); the
 	// console's shutdown and restart buttons call it. Optional.
 	Shutdown func(restart bool)
+	// Settings serves the Config page (GET/POST /config, /api/config).
+	// Optional.
+	Settings Settings
 	// Logger receives the console's logs. nil discards them.
 	Logger *slog.Logger
 }
@@ -84,6 +87,7 @@ type Server struct {
 	book     AddressBook                   // may be nil
 	logs     *LogRing                      // may be nil
 	shutdown func(restart bool)            // may be nil
+	settings Settings                      // may be nil
 	auth     *auth                         // nil: no password
 	hist     history
 	log      *slog.Logger
@@ -153,6 +157,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		book:     deps.AddressBook,
 		logs:     deps.Logs,
 		shutdown: deps.Shutdown,
+		settings: deps.Settings,
 		auth:     pw,
 		log:      log.With("component", "console"),
 		csrf:     newToken(),
@@ -322,6 +327,7 @@ func (s *Server) routes() http.Handler {
 	r.Use(securityHeaders, s.checkHost, s.requireAuth, s.checkCSRF)
 	s.pageRoutes(r)
 	s.controlRoutes(r)
+	s.configRoutes(r)
 	r.Get("/metrics", s.metrics)
 	r.Get("/graph/bandwidth.svg", s.graphBandwidth)
 	r.Get("/api/bandwidth", s.apiBandwidth)

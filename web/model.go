@@ -28,6 +28,7 @@ var Nav = []NavItem{
 	{"netdb", "NetDB", "/netdb"},
 	{"tunnels", "Tunnels", "/tunnels"},
 	{"logs", "Logs", "/logs"},
+	{"config", "Config", "/config"},
 }
 
 // KV is a labelled value.
@@ -158,4 +159,14 @@ type TunnelForm struct {
 	// FieldErrors are the messages by field name ("listen",
 	// "inbound.length", ...).
 	FieldErrors map[string]string
+}
+
+// ConfigPage is the Config page: the router settings form.
+type ConfigPage struct {
+	Page
+	Path                          string // the file they are saved to
+	Host, Port, Bandwidth, Reseed string // the form's values
+	Floodfill                     bool
+	Errors                        map[string]string // field → message
+	Restart                       bool              // offer the restart button
 }

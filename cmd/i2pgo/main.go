@@ -154,7 +154,7 @@ func start(parent context.Context, configPath string, stderr io.Writer) (err err
 	}
 	tuns.SetNames(names{book})
 	con, err := console.New(console.Config{Listen: cfg.Console.Listen, Password: cfg.Console.Password}, console.Deps{Status: r.Status, Peers: r.Peers,
-		NetDBRouters: r.NetDBRouters, Tunnels: r.Tunnels, I2PTunnels: tuns.Status, TunnelManager: newTunnelAdmin(tuns, cfg, savePath, log), AddressBook: book, Logs: logs, Shutdown: shutdown, Logger: log})
+		NetDBRouters: r.NetDBRouters, Tunnels: r.Tunnels, I2PTunnels: tuns.Status, TunnelManager: newTunnelAdmin(tuns, cfg, savePath, log), AddressBook: book, Logs: logs, Shutdown: shutdown, Settings: newSettingsAdmin(cfg, savePath), Logger: log})
 	if err != nil {
 		return usageError{err}
 	}
