@@ -242,6 +242,18 @@ func TestKeys(t *testing.T) {
 		c2.want("setkeys garbage", "ERROR invalid keys")
 		c2.want("setkeys "+dest, "ERROR invalid keys") // a destination alone
 		c2.want("getkeys", "OK "+keys)
+		// DSA_SHA1 keys parse but cannot run here.
+		dsa, err := data.NewDestination(0, payload(128), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blob, _ := dsa.AppendBinary(nil)
+		blob = append(append(blob, payload(256)...), payload(20)...)
+		if _, err := sam.ParsePrivateKeys(blob); err != nil {
+			t.Fatalf("DSA keys: %v", err)
+		}
+		c2.want("setkeys "+data.Base64Encode(blob), "ERROR unsupported signature type: only Ed25519 (7) keys can run")
+		c2.want("getkeys", "OK "+keys)
 
 		// Types.
 		x := c.wantPrefix("newkeys 7 4", "OK ")

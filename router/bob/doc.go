@@ -50,7 +50,8 @@
 //   - newkeys [SIGTYPE [CRYPTOTYPE]] defaults to Ed25519 (7) with
 //     ElGamal (0) crypto: i2pd's default, DSA_SHA1, and any type other
 //     than Ed25519 are refused, since the router signs only with Ed25519.
-//     setkeys likewise takes only Ed25519 keys when the tunnel starts.
+//     setkeys likewise refuses keys of other signature types (i2pd
+//     takes them).
 //   - start answers "OK Tunnel starting" at once, like i2pd, but binds
 //     inhost:inport first, so a port in use is an ERROR of start. The
 //     tunnel shows STARTING: true until its destination has tunnels and

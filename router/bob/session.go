@@ -154,6 +154,10 @@ func (s *session) handle(ctx context.Context, cmd Command) (string, bool) {
 		if arg == "" || err != nil {
 			return "ERROR invalid keys", true
 		}
+		if uint16(k.Destination.SigType()) != sam.SigEd25519 {
+			// The router signs LeaseSets with Ed25519 only.
+			return "ERROR unsupported signature type: only Ed25519 (7) keys can run", true
+		}
 		return s.edit(func(t *tunnel) string {
 			t.keys = k
 			return "OK " + k.Destination.Base64()
