@@ -147,6 +147,7 @@ func TestConsoleBrowser(t *testing.T) {
 		{"logs", "/logs", "i2pgo started"},
 		{"addressbook", "/addressbook", "Subscriptions"},
 		{"i2ptunnels", "/i2ptunnels", "New tunnel"},
+		{"config", "/config", "Reseed servers"},
 	} {
 		waitText(base+p.path, p.want, time.Minute)
 		shot(p.name)
