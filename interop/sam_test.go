@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -34,7 +35,11 @@ func i2pdSAM(k int) samBridge {
 // samOpts are the options of every session of these tests: Ed25519,
 // ECIES-X25519 and ElGamal in the LeaseSet (ElGamal-only SAM
 // destinations of i2pd fail, see the testnet README), 1-hop tunnels.
-const samOpts = "SIGNATURE_TYPE=7 i2cp.leaseSetEncType=4,0 inbound.length=1 outbound.length=1 inbound.quantity=2 outbound.quantity=2"
+// One inbound tunnel more than outbound: i2pd 2.45.1 publishes a
+// LeaseSet only when an inbound tunnel is built while an outbound one
+// exists, and builds at most 2 a round, so the third inbound one comes
+// after the outbound ones.
+const samOpts = "SIGNATURE_TYPE=7 i2cp.leaseSetEncType=4,0 inbound.length=1 outbound.length=1 inbound.quantity=3 outbound.quantity=2"
 
 // samID makes session IDs unique across runs against the same i2pd.
 func samID(name string) string {
@@ -68,6 +73,35 @@ type samSession struct {
 	id   string
 	priv string
 	dest samDest
+	// dgs, once readDatagrams has started, gets the datagrams that
+	// arrive on the control socket. Never closed.
+	dgs chan samDatagram
+}
+
+// readDatagrams starts the one reader of the session's control socket:
+// datagrams go to s.dgs, other lines (DATAGRAM STATUS about a failed
+// send) are logged. It ends when the socket closes.
+func (s *samSession) readDatagrams(t *testing.T, b samBridge) {
+	s.dgs = make(chan samDatagram, 256)
+	go func() {
+		for {
+			d, err := s.c.ReadDatagram(10 * time.Minute)
+			if err == errClosed || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				return
+			}
+			if err != nil {
+				t.Logf("%s: session %s: %v", b.name, s.id, err)
+				continue
+			}
+			select {
+			case s.dgs <- d:
+			default:
+			}
+		}
+	}()
 }
 
 // openSession creates a session on b. On i2pd it then waits until a
@@ -159,18 +193,15 @@ func TestSAM(t *testing.T) {
 	t.Logf("i2pgo node up and joined after %v", time.Since(start).Round(100*time.Millisecond))
 
 	t.Run("Conversation", func(t *testing.T) { testSAMConversation(t, ours, i2pdSAM(3)) })
-	t.Run("Streams", func(t *testing.T) {
-		t.Parallel()
-		testSAMStreams(t, ours, i2pdSAM(3))
+	// The other three at once, whatever -parallel says: most of their
+	// time is spent waiting for i2pd's LeaseSets.
+	var wg sync.WaitGroup
+	wg.Go(func() { t.Run("Streams", func(t *testing.T) { testSAMStreams(t, ours, i2pdSAM(3)) }) })
+	wg.Go(func() {
+		t.Run("Datagrams", func(t *testing.T) { testSAMDatagrams(t, ours, i2pdSAM(4), i2pdSAM(3)) })
 	})
-	t.Run("Datagrams", func(t *testing.T) {
-		t.Parallel()
-		testSAMDatagrams(t, ours, i2pdSAM(4))
-	})
-	t.Run("Primary", func(t *testing.T) {
-		t.Parallel()
-		testSAMPrimary(t, ours, i2pdSAM(4))
-	})
+	wg.Go(func() { t.Run("Primary", func(t *testing.T) { testSAMPrimary(t, ours, i2pdSAM(4)) }) })
+	wg.Wait()
 }
 
 // convStep is a step of the conversation: run returns its outcome in a
@@ -640,14 +671,15 @@ func deliver(p dgPath) dgResult {
 			if p.udp != nil {
 				d, err = udpReceive(p.udp, time.Until(deadline), p.verb == "DATAGRAM", false)
 			} else {
-				d, err = p.ts.c.ReadDatagram(time.Until(deadline))
+				select {
+				case d = <-p.ts.dgs:
+				case <-time.After(time.Until(deadline)):
+					err = fmt.Errorf("nothing on the control socket within 2 minutes")
+				}
 			}
 			if err != nil {
-				if ne, ok := err.(net.Error); (ok && ne.Timeout()) || err == errClosed {
-					got <- dgResult{err: err}
-					return
-				}
-				continue // a DATAGRAM STATUS line about one of our own sends
+				got <- dgResult{err: err}
+				return
 			}
 			if bytes.HasPrefix(d.Payload, []byte(tag)) {
 				got <- dgResult{got: d, first: time.Since(start)}
@@ -667,6 +699,12 @@ func deliver(p dgPath) dgResult {
 	for {
 		sends++
 		opts := "FROM_PORT=7 TO_PORT=9"
+		if p.udp != nil && p.from.i2pd {
+			// i2pd 2.45.1 drops a UDP send whose line has options after
+			// the destination (seen here: 0 of 40 delivered, 40 of 40
+			// without them).
+			opts = ""
+		}
 		if p.udp != nil {
 			err = udpSend(pc, p.from.udp, "3.0", p.fs.id, p.ts.dest.B64, opts, payload)
 		} else {
@@ -705,47 +743,49 @@ func listenUDP(t *testing.T) (net.PacketConn, int) {
 // i2pgo SAM session and an i2pd one, over the control socket (DATAGRAM
 // SEND and RAW SEND; DATAGRAM RECEIVED and RAW RECEIVED) and over UDP
 // (sends to the bridge's UDP port; PORT/HOST forwarding). All eight paths
-// run at once.
-func testSAMDatagrams(t *testing.T, ours, theirs samBridge) {
-	var paths []dgPath
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+// run at once; the i2pd sessions are on two routers (socket ones on
+// theirs, UDP ones on theirsUDP), to spread their tunnel builds.
+func testSAMDatagrams(t *testing.T, ours, theirs, theirsUDP samBridge) {
+	type want struct {
+		b                 samBridge
+		style, name, opts string
+	}
+	var wants []want
+	var pcs []net.PacketConn
 	for _, style := range []string{"DATAGRAM", "RAW"} {
-		wg.Go(func() {
-			so, si := openPair(t, ours, theirs, style, "s"+strings.ToLower(style)[:3], "")
-			mu.Lock()
-			paths = append(paths,
-				dgPath{name: style + " socket i2pgo->i2pd", verb: style, from: ours, to: theirs, fs: so, ts: si},
-				dgPath{name: style + " socket i2pd->i2pgo", verb: style, from: theirs, to: ours, fs: si, ts: so})
-			mu.Unlock()
-		})
-		wg.Go(func() {
-			opc, oport := listenUDP(t)
-			ipc, iport := listenUDP(t)
-			var ou, iu *samSession
-			var errO, errI error
-			var w sync.WaitGroup
-			w.Go(func() {
-				ou, errO = tryOpenSession(t, ours, style, "u"+strings.ToLower(style)[:3], fmt.Sprintf("PORT=%d HOST=127.0.0.1", oport))
-			})
-			w.Go(func() {
-				iu, errI = tryOpenSession(t, theirs, style, "u"+strings.ToLower(style)[:3], fmt.Sprintf("PORT=%d HOST=127.0.0.1", iport))
-			})
-			w.Wait()
-			if errO != nil || errI != nil {
-				t.Errorf("SESSION CREATE STYLE=%s PORT=: %v; %v", style, errO, errI)
-				return
-			}
-			mu.Lock()
-			paths = append(paths,
-				dgPath{name: style + " UDP i2pgo->i2pd", verb: style, from: ours, to: theirs, fs: ou, ts: iu, udp: ipc},
-				dgPath{name: style + " UDP i2pd->i2pgo", verb: style, from: theirs, to: ours, fs: iu, ts: ou, udp: opc})
-			mu.Unlock()
-		})
+		short := strings.ToLower(style)[:3]
+		opc, oport := listenUDP(t)
+		ipc, iport := listenUDP(t)
+		pcs = append(pcs, opc, ipc)
+		wants = append(wants,
+			want{ours, style, "s" + short, ""},
+			want{theirs, style, "s" + short, ""},
+			want{ours, style, "u" + short, fmt.Sprintf("PORT=%d HOST=127.0.0.1", oport)},
+			want{theirsUDP, style, "u" + short, fmt.Sprintf("PORT=%d HOST=127.0.0.1", iport)})
+	}
+	ss := make([]*samSession, len(wants))
+	errs := make([]error, len(wants))
+	var wg sync.WaitGroup
+	for k, w := range wants {
+		wg.Go(func() { ss[k], errs[k] = tryOpenSession(t, w.b, w.style, w.name, w.opts) })
 	}
 	wg.Wait()
-	if t.Failed() {
-		t.FailNow()
+	for k, err := range errs {
+		if err != nil {
+			t.Fatalf("%s: SESSION CREATE STYLE=%s %s: %v", wants[k].b.name, wants[k].style, wants[k].opts, err)
+		}
+	}
+	var paths []dgPath
+	for n, style := range []string{"DATAGRAM", "RAW"} {
+		so, si, ou, iu := ss[4*n], ss[4*n+1], ss[4*n+2], ss[4*n+3]
+		so.readDatagrams(t, ours)
+		si.readDatagrams(t, theirs)
+		opc, ipc := pcs[2*n], pcs[2*n+1]
+		paths = append(paths,
+			dgPath{name: style + " socket i2pgo->i2pd", verb: style, from: ours, to: theirs, fs: so, ts: si},
+			dgPath{name: style + " socket i2pd->i2pgo", verb: style, from: theirs, to: ours, fs: si, ts: so},
+			dgPath{name: style + " UDP i2pgo->i2pd", verb: style, from: ours, to: theirsUDP, fs: ou, ts: iu, udp: ipc},
+			dgPath{name: style + " UDP i2pd->i2pgo", verb: style, from: theirsUDP, to: ours, fs: iu, ts: ou, udp: opc})
 	}
 	results := make([]dgResult, len(paths))
 	for i, p := range paths {
@@ -864,7 +904,10 @@ func testSAMPrimary(t *testing.T, ours, theirs samBridge) {
 	}
 	pstream := add(ours, op, "STREAM", op.id+"-s", "")
 	od := add(ours, op, "DATAGRAM", op.id+"-d", fmt.Sprintf("PORT=%d HOST=127.0.0.1", oport))
-	is := add(theirs, ip, "STREAM", ip.id+"-s", "")
+	// i2pd 2.45.1 never answers a SESSION ADD whose line ends with the ID
+	// (seen here: "SESSION ADD STYLE=STREAM ID=x" timed out, the same with
+	// " FROM_PORT=0" after the ID was answered at once).
+	is := add(theirs, ip, "STREAM", ip.id+"-s", "FROM_PORT=0")
 
 	// Datagrams first, until each way has carried one.
 	var inTransfer sync.Mutex

@@ -141,15 +141,19 @@ func (c *samClient) Close() error { return c.c.Close() }
 func (c *samClient) Conn() net.Conn        { return c.c }
 func (c *samClient) Reader() *bufio.Reader { return c.r }
 
+// send writes b; a write may run while another goroutine reads.
 func (c *samClient) send(b []byte) error {
-	c.c.SetWriteDeadline(time.Now().Add(c.timeout))
+	c.c.SetWriteDeadline(time.Now().Add(30 * time.Second))
 	_, err := c.c.Write(b)
 	return err
 }
 
-// ReadLine reads a "\n"-terminated line, without the terminator.
-func (c *samClient) ReadLine() (string, error) {
-	c.c.SetReadDeadline(time.Now().Add(c.timeout))
+// ReadLine reads a "\n"-terminated line, without the terminator, waiting
+// up to c.timeout (set only by the goroutine that reads).
+func (c *samClient) ReadLine() (string, error) { return c.readLineWithin(c.timeout) }
+
+func (c *samClient) readLineWithin(within time.Duration) (string, error) {
+	c.c.SetReadDeadline(time.Now().Add(within))
 	s, err := c.r.ReadString('\n')
 	if err != nil {
 		if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "reset") {
@@ -277,9 +281,7 @@ func parsePeerLine(s string) (samPeer, error) {
 
 // AcceptPeer waits up to within for the peer line of an accepted stream.
 func (c *samClient) AcceptPeer(within time.Duration) (samPeer, error) {
-	c.timeout = within
-	defer func() { c.timeout = 30 * time.Second }()
-	s, err := c.ReadLine()
+	s, err := c.readLineWithin(within)
 	if err != nil {
 		return samPeer{}, err
 	}
@@ -311,9 +313,7 @@ type samDatagram struct {
 // ReadDatagram reads a DATAGRAM RECEIVED or RAW RECEIVED message from the
 // session's socket, waiting up to within.
 func (c *samClient) ReadDatagram(within time.Duration) (samDatagram, error) {
-	c.timeout = within
-	defer func() { c.timeout = 30 * time.Second }()
-	s, err := c.ReadLine()
+	s, err := c.readLineWithin(within)
 	if err != nil {
 		return samDatagram{}, err
 	}
