@@ -4,6 +4,8 @@
 // Usage:
 //
 //	i2pgo [-config FILE]
+//	i2pgo import FILE|DIR     print Java/i2pd tunnel configs as a tunnels: list
+//	i2pgo testnet [flags]     a private I2P network on 127.0.0.1 (i2pgo testnet -h)
 //
 // Exit codes: 0 after a clean shutdown (SIGINT or SIGTERM), 1 when the
 // router could not start or failed (port in use, unwritable datadir), 2 for
