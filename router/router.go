@@ -62,6 +62,10 @@ type Config struct {
 	// records even through routers that take short ones
 	// (router.longbuilds; for testing).
 	LongBuilds bool
+
+	// Network carries NTCP2's connections; nil: TCP. Simulations use an
+	// in-memory network (router/transport/memnet, router/sim).
+	Network ntcp2.Network
 }
 
 // PoolConfig and TunnelSettings configure a tunnel pool
@@ -234,6 +238,7 @@ func (r *Router) Open() (err error) {
 		CheckRouterInfo: r.checkPeerRouterInfo,
 		Handler:         (*ntcp2Handler)(r),
 		Logger:          r.log,
+		Network:         r.cfg.Network,
 	})
 	if err != nil {
 		return err
@@ -296,6 +301,16 @@ func checkWritable(dir string) error {
 
 // Hash is the router's ident hash (valid after Open).
 func (r *Router) Hash() data.Hash { return r.hash }
+
+// LookupLeaseSet finds the LeaseSet of the destination whose hash is key,
+// in the netDb or by a search of the floodfills, as a client's Dial does.
+func (r *Router) LookupLeaseSet(ctx context.Context, key data.Hash) error {
+	if r.netdb == nil {
+		return errors.New("router: LookupLeaseSet before Open")
+	}
+	_, err := r.netdb.LookupLeaseSet(ctx, key)
+	return err
+}
 
 // NTCP2Addr is the NTCP2 listener's address (valid after Open).
 func (r *Router) NTCP2Addr() net.Addr { return r.ntcp2.Addr() }

@@ -51,6 +51,8 @@ var allowed = map[string][]string{
 	"interop":                        {"..."},
 	"internal/deptest":               {},
 	"router/transport/transporttest": {"router/..."},
+	"router/transport/memnet":        {},
+	"router/sim":                     {"router", "router/..."},
 }
 
 func TestDeps(t *testing.T) {

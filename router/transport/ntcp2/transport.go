@@ -36,6 +36,10 @@ type Config struct {
 	Handler Handler
 	Logger  *slog.Logger
 	Now     func() time.Time // nil: time.Now
+	// Network carries the connections; nil: TCP (package net). Simulations
+	// pass an in-memory network (router/transport/memnet): the handshake,
+	// crypto and sessions are the same over any net.Conn.
+	Network Network
 
 	MaxClockSkew     time.Duration // 60 s
 	HandshakeTimeout time.Duration // 10 s
@@ -79,6 +83,29 @@ func orInt(v, def int) int {
 		return v
 	}
 	return def
+}
+
+// Network is what Listen and Dial use to reach the network: TCP, or an
+// in-memory twin. network is always "tcp".
+type Network interface {
+	Listen(network, addr string) (net.Listener, error)
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// tcp is the default Network.
+type tcp struct{}
+
+func (tcp) Listen(network, addr string) (net.Listener, error) { return net.Listen(network, addr) }
+func (tcp) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	d := net.Dialer{Timeout: 5 * time.Second}
+	return d.DialContext(ctx, network, addr)
+}
+
+func (c *Config) network() Network {
+	if c.Network != nil {
+		return c.Network
+	}
+	return tcp{}
 }
 
 // Handler receives what sessions carry. Its methods are called from the
@@ -150,9 +177,10 @@ func New(cfg Config) (*Transport, error) {
 	return t, nil
 }
 
-// Listen binds the TCP listener on addr ("host:port").
+// Listen binds the TCP listener (or Config.Network's) on addr
+// ("host:port").
 func (t *Transport) Listen(addr string) error {
-	ln, err := net.Listen("tcp", addr)
+	ln, err := t.cfg.network().Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("ntcp2: listen on %s: %w", addr, err)
 	}
@@ -329,8 +357,9 @@ func (t *Transport) Dial(ctx context.Context, peer Peer, addr string) (*Session,
 		delete(t.mu.dialing, peer.Hash)
 		t.mu.Unlock()
 	}()
-	d := net.Dialer{Timeout: 5 * time.Second}
-	c, err := d.DialContext(ctx, "tcp", addr)
+	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	c, err := t.cfg.network().DialContext(dctx, "tcp", addr)
+	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("ntcp2: dial %x: %w", peer.Hash[:4], err)
 	}
