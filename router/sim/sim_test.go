@@ -1,0 +1,93 @@
+package sim
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/i2pgo/i2pgo/router/transport/memnet"
+)
+
+// simLink is the link of the benchmark runs: 20 ms one way, 1 MB/s per
+// connection and direction, 0.1 % segment loss.
+var simLink = memnet.Link{Latency: 20 * time.Millisecond, Bandwidth: 1 << 20, Loss: 0.001}
+
+// TestSmall runs a small net, in simulated time, as a check of the
+// harness: it converges, publishes and finds a LeaseSet, and churns.
+func TestSmall(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	synctest.Test(t, func(t *testing.T) {
+		res, err := Run(context.Background(), Config{Dir: t.TempDir(), N: 6, Floodfills: 2, Lookups: 2,
+			Link: memnet.Link{Latency: 10 * time.Millisecond}, Churn: 0.25, ChurnFor: time.Minute, Log: testLog(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		WriteTable(&b, memnet.Link{Latency: 10 * time.Millisecond}, []Result{res})
+		t.Log("\n" + b.String())
+		if res.Convergence < 0 {
+			t.Errorf("did not converge: %.0f%% of floodfills known", 100*res.KnownFloodfills)
+		}
+		if res.Lookups == 0 {
+			t.Errorf("no LeaseSet lookup succeeded")
+		}
+		if res.Joined == 0 {
+			t.Errorf("no churn")
+		}
+	})
+}
+
+func testLog(t *testing.T) *slog.Logger {
+	if os.Getenv("I2PGO_SIM_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// TestSimulation is the simulation benchmark of issue 12: it prints the
+// figures for N = 10, 50 and 100 routers (I2PGO_SIM_N: a comma-separated
+// list instead). It runs only with I2PGO_SIM=1:
+//
+//	I2PGO_SIM=1 go test -run TestSimulation -v -timeout 2h ./router/sim/
+func TestSimulation(t *testing.T) {
+	if os.Getenv("I2PGO_SIM") == "" {
+		t.Skip("set I2PGO_SIM=1 to run the simulation benchmark")
+	}
+	ns := []int{10, 50, 100}
+	if s := os.Getenv("I2PGO_SIM_N"); s != "" {
+		ns = nil
+		for _, f := range strings.Split(s, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil {
+				t.Fatalf("I2PGO_SIM_N: %v", err)
+			}
+			ns = append(ns, n)
+		}
+	}
+	var rs []Result
+	for _, n := range ns {
+		var res Result
+		wall := time.Now()
+		synctest.Test(t, func(t *testing.T) {
+			var err error
+			res, err = Run(context.Background(), Config{Dir: t.TempDir(), N: n, Link: simLink, Log: testLog(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+		rs = append(rs, res)
+		var b strings.Builder
+		WriteTable(&b, simLink, []Result{res})
+		t.Logf("N=%d: %v of real time; network: %+v\n%s", n, time.Since(wall).Round(time.Second), res.Net, b.String())
+	}
+	var b strings.Builder
+	WriteTable(&b, simLink, rs)
+	t.Log("\n" + b.String())
+}
