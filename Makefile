@@ -59,3 +59,10 @@ templ:
 
 clean:
 	rm -rf bin
+
+# Simulation benchmark (issue 12): N = 10, 50, 100 routers over memnet in
+# simulated time; SIM_N="10,50,100,200" and SIM_RUNS=3 change the runs.
+SIM_N ?= 10,50,100
+SIM_RUNS ?= 1
+sim:
+	I2PGO_SIM=1 I2PGO_SIM_N=$(SIM_N) I2PGO_SIM_RUNS=$(SIM_RUNS) $(GO) test -count=1 -timeout 2h -v -run 'TestSimulation' ./router/sim/

@@ -88,6 +88,9 @@ type Result struct {
 	// KnownFloodfills says how far it got (mean fraction known).
 	Convergence     time.Duration
 	KnownFloodfills float64
+	// ConvergenceP50 and P90: the times by which half and nine tenths of
+	// the routers knew every floodfill (-1: never).
+	ConvergenceP50, ConvergenceP90 time.Duration
 
 	HeapPerRouter uint64 // bytes: heap in use with N routers, minus before, over N
 	SysPerRouter  uint64 // bytes: memory from the OS, likewise
@@ -95,6 +98,7 @@ type Result struct {
 	LeaseSetPublish               time.Duration // destination start to Ready
 	Lookups, LookupsFailed        int
 	LookupMean, LookupMax         time.Duration
+	LookupMedian                  time.Duration
 	LookupHopsMean, LookupHopsMax float64 // latency over the link latency
 
 	Joined, Left        int
@@ -104,7 +108,9 @@ type Result struct {
 	ConvergedAfterChurn float64 // fraction of the routers alive at the end that know every floodfill
 	TunnelsBuilt        uint64
 	TunnelsFailed       uint64
-	Net                 memnet.Stats
+	// TunnelsBuiltPre and TunnelsFailedPre count the builds before churn.
+	TunnelsBuiltPre, TunnelsFailedPre uint64
+	Net                               memnet.Stats
 }
 
 // BuildSuccess is TunnelsBuilt over all builds finished.
@@ -246,7 +252,24 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 		case <-tick.C:
 		}
 	}
-	log.Info("convergence", "took", s.res.Convergence, "known", s.res.KnownFloodfills)
+	var times []time.Duration
+	for _, n := range s.nodes {
+		if !n.converged.IsZero() {
+			times = append(times, n.converged.Sub(start))
+		}
+	}
+	slices.Sort(times)
+	if k := (len(s.nodes) + 1) / 2; len(times) >= k {
+		s.res.ConvergenceP50 = times[k-1]
+	} else {
+		s.res.ConvergenceP50 = -1
+	}
+	if k := (9*len(s.nodes) + 9) / 10; len(times) >= k {
+		s.res.ConvergenceP90 = times[k-1]
+	} else {
+		s.res.ConvergenceP90 = -1
+	}
+	log.Info("convergence", "took", s.res.Convergence, "p50", s.res.ConvergenceP50, "p90", s.res.ConvergenceP90, "known", s.res.KnownFloodfills)
 
 	// 3. Memory.
 	var after runtime.MemStats
@@ -263,6 +286,8 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	if err := s.lookups(); err != nil {
 		return Result{}, err
 	}
+
+	s.res.TunnelsBuiltPre, s.res.TunnelsFailedPre = s.tunnelSums()
 
 	// 5. Churn.
 	if cfg.Churn > 0 {
@@ -479,6 +504,7 @@ func (s *sim) lookups() error {
 	s.res.LeaseSetPublish = time.Since(t0)
 	s.log.Info("LeaseSet published", "took", s.res.LeaseSetPublish)
 	var total time.Duration
+	var all []time.Duration
 	lat := s.cfg.Link.Latency
 	for _, n := range nonFF[1 : 1+s.cfg.Lookups] {
 		lctx, cancel := context.WithTimeout(s.ctx, time.Minute)
@@ -496,6 +522,7 @@ func (s *sim) lookups() error {
 		}
 		s.res.Lookups++
 		total += took
+		all = append(all, took)
 		s.res.LookupMax = max(s.res.LookupMax, took)
 		if lat > 0 {
 			h := float64(took) / float64(lat)
@@ -504,6 +531,8 @@ func (s *sim) lookups() error {
 		s.log.Info("lookup", "from", n.id, "took", took)
 	}
 	if s.res.Lookups > 0 {
+		slices.Sort(all)
+		s.res.LookupMedian = all[(len(all)-1)/2]
 		s.res.LookupMean = total / time.Duration(s.res.Lookups)
 		if lat > 0 {
 			s.res.LookupHopsMean = float64(s.res.LookupMean) / float64(lat)
@@ -610,36 +639,64 @@ func (s *sim) churn() error {
 }
 
 // tunnelTotals sums the tunnel builds of every router that ran.
-func (s *sim) tunnelTotals() {
+func (s *sim) tunnelTotals() { s.res.TunnelsBuilt, s.res.TunnelsFailed = s.tunnelSums() }
+
+func (s *sim) tunnelSums() (built, failed uint64) {
 	for _, n := range slices.Concat(s.nodes, s.gone) {
 		if n.r == nil {
 			continue
 		}
 		st := n.r.Status()
-		s.res.TunnelsBuilt += st.Tunnels.Built
-		s.res.TunnelsFailed += st.Tunnels.BuildFailed
+		built += st.Tunnels.Built
+		failed += st.Tunnels.BuildFailed
 	}
+	return built, failed
 }
 
 // WriteTable prints results as a table.
 func WriteTable(w io.Writer, link memnet.Link, rs []Result) {
-	fmt.Fprintf(w, "links: latency %v one way, bandwidth %d B/s (0: unlimited), loss %.3g%%; times are simulated\n",
+	fmt.Fprintf(w, "links: latency %v one way, bandwidth %d B/s (0: unlimited), loss %.3g%% of segments; times are simulated\n",
 		link.Latency, link.Bandwidth, 100*link.Loss)
-	fmt.Fprintf(w, "%5s %4s %12s %10s %10s %9s %12s %12s %10s %10s %9s %12s %10s %10s\n",
-		"N", "ff", "converge", "ff_known", "heap/rtr", "sys/rtr", "ls_publish", "lookup_ok", "lookup", "hops", "hops_max",
-		"tunnels_ok", "churn", "join_conv")
-	for _, r := range rs {
-		conv := "-"
-		if r.Convergence >= 0 {
-			conv = r.Convergence.Round(time.Millisecond).String()
+	fmt.Fprintf(w, "%5s %3s | %8s %8s %8s | %7s %7s | %6s %5s %7s %7s %6s %6s %6s | %13s %13s | %5s %10s %6s\n",
+		"N", "ff", "conv_p50", "conv_p90", "conv_all",
+		"heap/r", "sys/r",
+		"ls_pub", "found", "lk_med", "lk_mean", "hops_m", "hops_a", "hops_x",
+		"tunnels_pre", "tunnels_all",
+		"churn", "join_conv", "end_ok")
+	d := func(x time.Duration) string {
+		if x < 0 {
+			return "-"
 		}
-		fmt.Fprintf(w, "%5d %4d %12s %9.1f%% %8.1fMB %7.1fMB %12s %12s %10s %10.1f %9.1f %12s %10s %10s\n",
-			r.N, r.Floodfills, conv, 100*r.KnownFloodfills,
-			float64(r.HeapPerRouter)/(1<<20), float64(r.SysPerRouter)/(1<<20),
-			r.LeaseSetPublish.Round(time.Millisecond), fmt.Sprintf("%d/%d", r.Lookups, r.Lookups+r.LookupsFailed),
-			r.LookupMean.Round(time.Millisecond), r.LookupHopsMean, r.LookupHopsMax,
-			fmt.Sprintf("%d/%d %.0f%%", r.TunnelsBuilt, r.TunnelsBuilt+r.TunnelsFailed, 100*r.BuildSuccess()),
-			fmt.Sprintf("%d/%d", r.Left, r.Joined),
-			fmt.Sprintf("%d/%d %s", r.JoinConverged, r.Joined, r.JoinConvergenceMean.Round(time.Second)))
+		if x >= 10*time.Second {
+			return x.Round(time.Second).String()
+		}
+		return x.Round(10 * time.Millisecond).String()
 	}
+	pct := func(ok, fail uint64) string {
+		if ok+fail == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%d/%d %.0f%%", ok, ok+fail, 100*float64(ok)/float64(ok+fail))
+	}
+	hops := func(x time.Duration) float64 {
+		if link.Latency <= 0 {
+			return 0
+		}
+		return float64(x) / float64(link.Latency)
+	}
+	for _, r := range rs {
+		fmt.Fprintf(w, "%5d %3d | %8s %8s %8s | %5.1fMB %5.1fMB | %6s %5s %7s %7s %6.1f %6.1f %6.1f | %13s %13s | %5s %10s %5.0f%%\n",
+			r.N, r.Floodfills, d(r.ConvergenceP50), d(r.ConvergenceP90), d(r.Convergence),
+			float64(r.HeapPerRouter)/(1<<20), float64(r.SysPerRouter)/(1<<20),
+			d(r.LeaseSetPublish), fmt.Sprintf("%d/%d", r.Lookups, r.Lookups+r.LookupsFailed),
+			d(r.LookupMedian), d(r.LookupMean), hops(r.LookupMedian), r.LookupHopsMean, r.LookupHopsMax,
+			pct(r.TunnelsBuiltPre, r.TunnelsFailedPre), pct(r.TunnelsBuilt, r.TunnelsFailed),
+			fmt.Sprintf("%d", r.Joined),
+			fmt.Sprintf("%d/%d %s", r.JoinConverged, r.Joined, d(r.JoinConvergenceMean)),
+			100*r.ConvergedAfterChurn)
+	}
+	fmt.Fprintf(w, "conv_*: time until 50 %%, 90 %%, all routers knew every floodfill; heap/r, sys/r: memory per router;\n"+
+		"ls_pub: LeaseSet published after; found: lookups that found it; lk_*: lookup time; hops_m/a/x: lookup time over link latency (median, mean, max);\n"+
+		"tunnels: builds that succeeded, before churn and overall; churn: routers replaced; join_conv: newcomers that came to know every floodfill, mean time;\n"+
+		"end_ok: routers knowing every floodfill at the end\n")
 }

@@ -53,7 +53,9 @@ func testLog(t *testing.T) *slog.Logger {
 
 // TestSimulation is the simulation benchmark of issue 12: it prints the
 // figures for N = 10, 50 and 100 routers (I2PGO_SIM_N: a comma-separated
-// list instead). It runs only with I2PGO_SIM=1:
+// list instead), one run each (I2PGO_SIM_RUNS: that many, a row each; the
+// keys and the routers' random choices differ from run to run). It runs
+// only with I2PGO_SIM=1:
 //
 //	I2PGO_SIM=1 go test -run TestSimulation -v -timeout 2h ./router/sim/
 func TestSimulation(t *testing.T) {
@@ -71,21 +73,30 @@ func TestSimulation(t *testing.T) {
 			ns = append(ns, n)
 		}
 	}
+	runs := 1
+	if s := os.Getenv("I2PGO_SIM_RUNS"); s != "" {
+		var err error
+		if runs, err = strconv.Atoi(s); err != nil || runs < 1 {
+			t.Fatalf("I2PGO_SIM_RUNS: %q", s)
+		}
+	}
 	var rs []Result
 	for _, n := range ns {
-		var res Result
-		wall := time.Now()
-		synctest.Test(t, func(t *testing.T) {
-			var err error
-			res, err = Run(context.Background(), Config{Dir: t.TempDir(), N: n, Link: simLink, Log: testLog(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-		})
-		rs = append(rs, res)
-		var b strings.Builder
-		WriteTable(&b, simLink, []Result{res})
-		t.Logf("N=%d: %v of real time; network: %+v\n%s", n, time.Since(wall).Round(time.Second), res.Net, b.String())
+		for run := range runs {
+			var res Result
+			wall := time.Now()
+			synctest.Test(t, func(t *testing.T) {
+				var err error
+				res, err = Run(context.Background(), Config{Dir: t.TempDir(), N: n, Link: simLink, Seed: uint64(1 + run), Log: testLog(t)})
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+			rs = append(rs, res)
+			var b strings.Builder
+			WriteTable(&b, simLink, []Result{res})
+			t.Logf("N=%d run %d: %v of real time; network: %+v\n%s", n, run+1, time.Since(wall).Round(time.Second), res.Net, b.String())
+		}
 	}
 	var b strings.Builder
 	WriteTable(&b, simLink, rs)
