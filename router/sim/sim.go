@@ -110,7 +110,10 @@ type Result struct {
 	TunnelsFailed       uint64
 	// TunnelsBuiltPre and TunnelsFailedPre count the builds before churn.
 	TunnelsBuiltPre, TunnelsFailedPre uint64
-	Net                               memnet.Stats
+	// TransitAccepted and TransitRejected count the build requests the
+	// routers answered, over the whole run.
+	TransitAccepted, TransitRejected uint64
+	Net                              memnet.Stats
 }
 
 // BuildSuccess is TunnelsBuilt over all builds finished.
@@ -639,7 +642,16 @@ func (s *sim) churn() error {
 }
 
 // tunnelTotals sums the tunnel builds of every router that ran.
-func (s *sim) tunnelTotals() { s.res.TunnelsBuilt, s.res.TunnelsFailed = s.tunnelSums() }
+func (s *sim) tunnelTotals() {
+	s.res.TunnelsBuilt, s.res.TunnelsFailed = s.tunnelSums()
+	for _, n := range slices.Concat(s.nodes, s.gone) {
+		if n.r != nil {
+			st := n.r.Status()
+			s.res.TransitAccepted += st.Tunnels.TransitAccepted
+			s.res.TransitRejected += st.Tunnels.TransitRejected
+		}
+	}
+}
 
 func (s *sim) tunnelSums() (built, failed uint64) {
 	for _, n := range slices.Concat(s.nodes, s.gone) {
@@ -657,8 +669,8 @@ func (s *sim) tunnelSums() (built, failed uint64) {
 func WriteTable(w io.Writer, link memnet.Link, rs []Result) {
 	fmt.Fprintf(w, "links: latency %v one way, bandwidth %d B/s (0: unlimited), loss %.3g%% of segments; times are simulated\n",
 		link.Latency, link.Bandwidth, 100*link.Loss)
-	fmt.Fprintf(w, "%5s %3s | %8s %8s %8s | %7s %7s | %6s %5s %7s %7s %6s %6s %6s | %13s %13s | %5s %10s %6s\n",
-		"N", "ff", "conv_p50", "conv_p90", "conv_all",
+	fmt.Fprintf(w, "%5s %3s | %8s %8s %8s %8s | %7s %7s | %6s %5s %7s %7s %6s %6s %6s | %13s %13s | %5s %10s %6s\n",
+		"N", "ff", "conv_p50", "conv_p90", "conv_all", "ff_known",
 		"heap/r", "sys/r",
 		"ls_pub", "found", "lk_med", "lk_mean", "hops_m", "hops_a", "hops_x",
 		"tunnels_pre", "tunnels_all",
@@ -685,8 +697,8 @@ func WriteTable(w io.Writer, link memnet.Link, rs []Result) {
 		return float64(x) / float64(link.Latency)
 	}
 	for _, r := range rs {
-		fmt.Fprintf(w, "%5d %3d | %8s %8s %8s | %5.1fMB %5.1fMB | %6s %5s %7s %7s %6.1f %6.1f %6.1f | %13s %13s | %5s %10s %5.0f%%\n",
-			r.N, r.Floodfills, d(r.ConvergenceP50), d(r.ConvergenceP90), d(r.Convergence),
+		fmt.Fprintf(w, "%5d %3d | %8s %8s %8s %7.1f%% | %5.1fMB %5.1fMB | %6s %5s %7s %7s %6.1f %6.1f %6.1f | %13s %13s | %5s %10s %5.0f%%\n",
+			r.N, r.Floodfills, d(r.ConvergenceP50), d(r.ConvergenceP90), d(r.Convergence), 100*r.KnownFloodfills,
 			float64(r.HeapPerRouter)/(1<<20), float64(r.SysPerRouter)/(1<<20),
 			d(r.LeaseSetPublish), fmt.Sprintf("%d/%d", r.Lookups, r.Lookups+r.LookupsFailed),
 			d(r.LookupMedian), d(r.LookupMean), hops(r.LookupMedian), r.LookupHopsMean, r.LookupHopsMax,
@@ -695,7 +707,7 @@ func WriteTable(w io.Writer, link memnet.Link, rs []Result) {
 			fmt.Sprintf("%d/%d %s", r.JoinConverged, r.Joined, d(r.JoinConvergenceMean)),
 			100*r.ConvergedAfterChurn)
 	}
-	fmt.Fprintf(w, "conv_*: time until 50 %%, 90 %%, all routers knew every floodfill; heap/r, sys/r: memory per router;\n"+
+	fmt.Fprintf(w, "conv_*: time until 50 %%, 90 %%, all routers knew every floodfill (-: not within Settle); ff_known: mean share of the floodfills known then; heap/r, sys/r: memory per router;\n"+
 		"ls_pub: LeaseSet published after; found: lookups that found it; lk_*: lookup time; hops_m/a/x: lookup time over link latency (median, mean, max);\n"+
 		"tunnels: builds that succeeded, before churn and overall; churn: routers replaced; join_conv: newcomers that came to know every floodfill, mean time;\n"+
 		"end_ok: routers knowing every floodfill at the end\n")

@@ -55,7 +55,8 @@ func testLog(t *testing.T) *slog.Logger {
 // figures for N = 10, 50 and 100 routers (I2PGO_SIM_N: a comma-separated
 // list instead), one run each (I2PGO_SIM_RUNS: that many, a row each; the
 // keys and the routers' random choices differ from run to run). It runs
-// only with I2PGO_SIM=1:
+// only with I2PGO_SIM=1 (I2PGO_SIM_SETTLE: the longest wait for
+// convergence, 15m by default):
 //
 //	I2PGO_SIM=1 go test -run TestSimulation -v -timeout 2h ./router/sim/
 func TestSimulation(t *testing.T) {
@@ -80,6 +81,13 @@ func TestSimulation(t *testing.T) {
 			t.Fatalf("I2PGO_SIM_RUNS: %q", s)
 		}
 	}
+	var settle time.Duration
+	if s := os.Getenv("I2PGO_SIM_SETTLE"); s != "" {
+		var err error
+		if settle, err = time.ParseDuration(s); err != nil {
+			t.Fatalf("I2PGO_SIM_SETTLE: %v", err)
+		}
+	}
 	var rs []Result
 	for _, n := range ns {
 		for run := range runs {
@@ -87,7 +95,7 @@ func TestSimulation(t *testing.T) {
 			wall := time.Now()
 			synctest.Test(t, func(t *testing.T) {
 				var err error
-				res, err = Run(context.Background(), Config{Dir: t.TempDir(), N: n, Link: simLink, Seed: uint64(1 + run), Log: testLog(t)})
+				res, err = Run(context.Background(), Config{Dir: t.TempDir(), N: n, Link: simLink, Seed: uint64(1 + run), Settle: settle, Log: testLog(t)})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -95,7 +103,8 @@ func TestSimulation(t *testing.T) {
 			rs = append(rs, res)
 			var b strings.Builder
 			WriteTable(&b, simLink, []Result{res})
-			t.Logf("N=%d run %d: %v of real time; network: %+v\n%s", n, run+1, time.Since(wall).Round(time.Second), res.Net, b.String())
+			t.Logf("N=%d run %d: %v of real time; network: %+v; transit requests accepted %d, rejected %d\n%s", n, run+1,
+				time.Since(wall).Round(time.Second), res.Net, res.TransitAccepted, res.TransitRejected, b.String())
 		}
 	}
 	var b strings.Builder
