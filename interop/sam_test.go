@@ -143,7 +143,15 @@ func tryOpenSession(t *testing.T, b samBridge, style, name, opts string) (*samSe
 		}
 		s := &samSession{c: c, id: id, priv: priv, dest: d}
 		if !b.i2pd {
-			t.Logf("%s: session %s (%s) ready after %v", b.name, id, style, time.Since(start).Round(100*time.Millisecond))
+			// Our SESSION CREATE answers once the LeaseSet was sent to a
+			// floodfill; i2pd's lookups need it stored there.
+			ready := time.Since(start)
+			deadline := time.Now().Add(90 * time.Second)
+			for !floodfillHas(d.B32()) && time.Now().Before(deadline) {
+				time.Sleep(time.Second)
+			}
+			t.Logf("%s: session %s (%s) ready after %v, LeaseSet on a floodfill %v (after %v)", b.name, id, style, ready.Round(100*time.Millisecond),
+				floodfillHas(d.B32()), time.Since(start).Round(100*time.Millisecond))
 			t.Cleanup(func() { c.Close() })
 			return s, nil
 		}
@@ -289,7 +297,7 @@ var convSteps = []convStep{
 	{name: "HELLO MIN=3.0 MAX=3.3", run: helloStep("3.0", "3.3"), spec: "HELLO REPLY RESULT=OK VERSION=3.3",
 		i2pd: "HELLO REPLY RESULT=OK VERSION=3.0", why: "i2pd 2.45.1 treats a MAX above 3.1 as too high and answers MIN (testnet README, SAM version quirk)"},
 	{name: "HELLO MIN=3.1 MAX=3.3", run: helloStep("3.1", "3.3"), spec: "HELLO REPLY RESULT=OK VERSION=3.3",
-		i2pd: "HELLO REPLY RESULT=OK VERSION=3.1", why: "i2pd 2.45.1 implements SAM 3.1 at most; with MAX above 3.1 it answers MIN"},
+		i2pd: "HELLO REPLY RESULT=OK VERSION=3.1", why: "i2pd 2.45.1 implements SAM 3.1 at most (SAMVersionAcceptable: 3.0 or 3.1); with MAX above 3.1 it answers MIN"},
 	{name: "HELLO MIN=3.1 MAX=3.1", run: helloStep("3.1", "3.1"), spec: "HELLO REPLY RESULT=OK VERSION=3.1"},
 	{name: "HELLO without MIN and MAX", run: helloStep("", ""), spec: "HELLO REPLY RESULT=OK VERSION=3.3",
 		i2pd: "HELLO REPLY RESULT=OK VERSION=3.1", why: "i2pd 2.45.1's highest version is 3.1"},
@@ -376,7 +384,7 @@ var convSteps = []convStep{
 			r, _, _, err := s.SessionCreate("PRIMARY", samID("prim"), "TRANSIENT", samOpts)
 			return outcome(r, err)
 		})
-	}, i2pd: "SESSION STATUS RESULT=I2P_ERROR", why: "i2pd 2.45.1 knows only the older name STYLE=MASTER (Primary uses it)"},
+	}, i2pd: "SESSION STATUS RESULT=I2P_ERROR", why: "i2pd 2.45.1 knows only the older name STYLE=MASTER (SAM.h SAM_VALUE_MASTER; Primary uses it)"},
 	{name: "STREAM CONNECT with an unknown ID", spec: "STREAM STATUS RESULT=INVALID_ID", run: func(t *testing.T, c *convEnv) string {
 		return fresh(t, c, func(s *samClient) string { return outcome(s.StreamConnect(samID("nope"), c.peer.B32(), "")) })
 	}},
@@ -701,8 +709,9 @@ func deliver(p dgPath) dgResult {
 		opts := "FROM_PORT=7 TO_PORT=9"
 		if p.udp != nil && p.from.i2pd {
 			// i2pd 2.45.1 drops a UDP send whose line has options after
-			// the destination (seen here: 0 of 40 delivered, 40 of 40
-			// without them).
+			// the destination: HandleReceivedDatagram decodes the whole
+			// rest of the line as the base64 destination (seen here: 0 of
+			// 40 delivered, 40 of 40 without them).
 			opts = ""
 		}
 		if p.udp != nil {
@@ -904,9 +913,10 @@ func testSAMPrimary(t *testing.T, ours, theirs samBridge) {
 	}
 	pstream := add(ours, op, "STREAM", op.id+"-s", "")
 	od := add(ours, op, "DATAGRAM", op.id+"-d", fmt.Sprintf("PORT=%d HOST=127.0.0.1", oport))
-	// i2pd 2.45.1 never answers a SESSION ADD whose line ends with the ID
-	// (seen here: "SESSION ADD STYLE=STREAM ID=x" timed out, the same with
-	// " FROM_PORT=0" after the ID was answered at once).
+	// i2pd 2.45.1 never answers a SESSION ADD without FROM_PORT: its
+	// ProcessSessionAdd calls std::stoi on the missing value, which throws
+	// (seen here: "SESSION ADD STYLE=STREAM ID=x" timed out; with
+	// FROM_PORT=0 it was answered at once).
 	is := add(theirs, ip, "STREAM", ip.id+"-s", "FROM_PORT=0")
 
 	// Datagrams first, until each way has carried one.
