@@ -19,8 +19,8 @@
 //     one of them a floodfill's (a reseed server's answer), and run.
 //  2. Convergence: the time until every router's netDb holds every
 //     floodfill's RouterInfo (its own aside), polled each second.
-//  3. Memory: heap in use (after a GC) with the routers converged, minus
-//     before, divided by N.
+//  3. Memory: heap and goroutine stacks in use (after a GC) with the
+//     routers converged, minus before, divided by N.
 //  4. LeaseSet lookups: a destination on a non-floodfill router; once it
 //     has published its LeaseSet, Lookups other non-floodfill routers look
 //     it up one after another (router.LookupLeaseSet: netDb search of the
@@ -68,7 +68,7 @@ type Config struct {
 	ReseedSize int         // RouterInfos in each reseed [5]
 	Settle     time.Duration
 	// Settle is the longest wait for convergence and for the LeaseSet
-	// to be published [15 min].
+	// to be published [45 min].
 	Lookups  int           // LeaseSet lookups [10, at most the non-floodfills but one]
 	Churn    float64       // fraction of non-floodfills replaced per minute [0.1; negative: no churn]
 	ChurnFor time.Duration // [3 min]
@@ -92,8 +92,8 @@ type Result struct {
 	// the routers knew every floodfill (-1: never).
 	ConvergenceP50, ConvergenceP90 time.Duration
 
-	HeapPerRouter uint64 // bytes: heap in use with N routers, minus before, over N
-	SysPerRouter  uint64 // bytes: memory from the OS, likewise
+	HeapPerRouter  uint64 // bytes: heap in use with N routers, minus before, over N
+	StackPerRouter uint64 // bytes: goroutine stacks in use, likewise
 
 	LeaseSetPublish               time.Duration // destination start to Ready
 	Lookups, LookupsFailed        int
@@ -171,7 +171,7 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 		cfg.ReseedSize = 5
 	}
 	if cfg.Settle <= 0 {
-		cfg.Settle = 15 * time.Minute
+		cfg.Settle = 45 * time.Minute
 	}
 	if cfg.Lookups <= 0 {
 		cfg.Lookups = 10
@@ -281,8 +281,8 @@ func Run(ctx context.Context, cfg Config) (res Result, err error) {
 	if after.HeapInuse > before.HeapInuse {
 		s.res.HeapPerRouter = (after.HeapInuse - before.HeapInuse) / uint64(cfg.N)
 	}
-	if after.Sys > before.Sys {
-		s.res.SysPerRouter = (after.Sys - before.Sys) / uint64(cfg.N)
+	if after.StackInuse > before.StackInuse {
+		s.res.StackPerRouter = (after.StackInuse - before.StackInuse) / uint64(cfg.N)
 	}
 
 	// 4. LeaseSet lookups.
@@ -671,7 +671,7 @@ func WriteTable(w io.Writer, link memnet.Link, rs []Result) {
 		link.Latency, link.Bandwidth, 100*link.Loss)
 	fmt.Fprintf(w, "%5s %3s | %8s %8s %8s %8s | %7s %7s | %6s %5s %7s %7s %6s %6s %6s | %13s %13s | %5s %10s %6s\n",
 		"N", "ff", "conv_p50", "conv_p90", "conv_all", "ff_known",
-		"heap/r", "sys/r",
+		"heap/r", "stack/r",
 		"ls_pub", "found", "lk_med", "lk_mean", "hops_m", "hops_a", "hops_x",
 		"tunnels_pre", "tunnels_all",
 		"churn", "join_conv", "end_ok")
@@ -699,7 +699,7 @@ func WriteTable(w io.Writer, link memnet.Link, rs []Result) {
 	for _, r := range rs {
 		fmt.Fprintf(w, "%5d %3d | %8s %8s %8s %7.1f%% | %5.1fMB %5.1fMB | %6s %5s %7s %7s %6.1f %6.1f %6.1f | %13s %13s | %5s %10s %5.0f%%\n",
 			r.N, r.Floodfills, d(r.ConvergenceP50), d(r.ConvergenceP90), d(r.Convergence), 100*r.KnownFloodfills,
-			float64(r.HeapPerRouter)/(1<<20), float64(r.SysPerRouter)/(1<<20),
+			float64(r.HeapPerRouter)/(1<<20), float64(r.StackPerRouter)/(1<<20),
 			d(r.LeaseSetPublish), fmt.Sprintf("%d/%d", r.Lookups, r.Lookups+r.LookupsFailed),
 			d(r.LookupMedian), d(r.LookupMean), hops(r.LookupMedian), r.LookupHopsMean, r.LookupHopsMax,
 			pct(r.TunnelsBuiltPre, r.TunnelsFailedPre), pct(r.TunnelsBuilt, r.TunnelsFailed),
@@ -707,7 +707,7 @@ func WriteTable(w io.Writer, link memnet.Link, rs []Result) {
 			fmt.Sprintf("%d/%d %s", r.JoinConverged, r.Joined, d(r.JoinConvergenceMean)),
 			100*r.ConvergedAfterChurn)
 	}
-	fmt.Fprintf(w, "conv_*: time until 50 %%, 90 %%, all routers knew every floodfill (-: not within Settle); ff_known: mean share of the floodfills known then; heap/r, sys/r: memory per router;\n"+
+	fmt.Fprintf(w, "conv_*: time until 50 %%, 90 %%, all routers knew every floodfill (-: not within Settle); ff_known: mean share of the floodfills known then; heap/r, stack/r: memory per router;\n"+
 		"ls_pub: LeaseSet published after; found: lookups that found it; lk_*: lookup time; hops_m/a/x: lookup time over link latency (median, mean, max);\n"+
 		"tunnels: builds that succeeded, before churn and overall; churn: routers replaced; join_conv: newcomers that came to know every floodfill, mean time;\n"+
 		"end_ok: routers knowing every floodfill at the end\n")
