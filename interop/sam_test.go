@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -104,13 +105,12 @@ func (s *samSession) readDatagrams(t *testing.T, b samBridge) {
 	}()
 }
 
-// openSession creates a session on b. On i2pd it then waits until a
-// floodfill holds the LeaseSet, and if it has not appeared within 45 s
-// closes the session and creates another (new keys and ID: i2pd 2.45.1
-// did not answer a SESSION CREATE with the keys of a session it was
-// still tearing down), at most 4 times more (i2pd 2.45.1's LeaseSet
-// publication race, see the testnet README). Our bridge answers SESSION
-// CREATE only once the LeaseSet is published.
+// openSession creates a session on b and waits until a floodfill holds
+// its LeaseSet. On i2pd, whose 2.45.1 may never publish it (the LeaseSet
+// publication race, see the testnet README), it creates another
+// candidate (new keys and ID: i2pd did not answer a SESSION CREATE with
+// the keys of a session it was still tearing down) every 30 s, at most
+// 5, and keeps the first whose LeaseSet appears.
 func openSession(t *testing.T, b samBridge, style, name, opts string) *samSession {
 	t.Helper()
 	s, err := tryOpenSession(t, b, style, name, opts)
@@ -122,52 +122,112 @@ func openSession(t *testing.T, b samBridge, style, name, opts string) *samSessio
 
 func tryOpenSession(t *testing.T, b samBridge, style, name, opts string) (*samSession, error) {
 	start := time.Now()
-	for try := 1; try <= 5; try++ {
-		id := samID(name)
-		c, err := helloSAM(b.tcp)
+	if !b.i2pd {
+		s, err := createSession(b, style, name, opts, 4*time.Minute)
 		if err != nil {
 			return nil, err
 		}
-		if b.i2pd {
-			c.CreateTimeout = 90 * time.Second
-		}
-		r, priv, d, err := c.SessionCreate(style, id, "TRANSIENT", strings.TrimSpace(samOpts+" "+opts))
-		if ne, ok := err.(net.Error); ok && ne.Timeout() && b.i2pd {
-			t.Logf("%s: no answer to SESSION CREATE %s within 90 s; creating another", b.name, id)
-			c.Close()
-			continue
-		}
-		if err != nil || r.Result() != "OK" {
-			c.Close()
-			return nil, fmt.Errorf("%q, %v", r.Line, err)
-		}
-		s := &samSession{c: c, id: id, priv: priv, dest: d}
-		if !b.i2pd {
-			// Our SESSION CREATE answers once the LeaseSet was sent to a
-			// floodfill; i2pd's lookups need it stored there.
-			ready := time.Since(start)
-			deadline := time.Now().Add(90 * time.Second)
-			for !floodfillHas(d.B32()) && time.Now().Before(deadline) {
-				time.Sleep(time.Second)
-			}
-			t.Logf("%s: session %s (%s) ready after %v, LeaseSet on a floodfill %v (after %v)", b.name, id, style, ready.Round(100*time.Millisecond),
-				floodfillHas(d.B32()), time.Since(start).Round(100*time.Millisecond))
-			t.Cleanup(func() { c.Close() })
-			return s, nil
-		}
-		deadline := time.Now().Add(45 * time.Second)
-		for time.Now().Before(deadline) {
-			if floodfillHas(d.B32()) {
-				t.Logf("%s: session %s (%s) ready, LeaseSet on a floodfill after %v (try %d)", b.name, id, style, time.Since(start).Round(100*time.Millisecond), try)
-				t.Cleanup(func() { c.Close() })
-				return s, nil
-			}
+		// Our SESSION CREATE answers once the LeaseSet was sent to a
+		// floodfill; i2pd's lookups need it stored there.
+		ready := time.Since(start)
+		deadline := time.Now().Add(90 * time.Second)
+		for !floodfillHas(s.dest.B32()) && time.Now().Before(deadline) {
 			time.Sleep(time.Second)
 		}
-		t.Logf("%s: LeaseSet of %s not on a floodfill 45 s after SESSION CREATE; re-creating it", b.name, id)
-		c.Close()
+		t.Logf("%s: session %s (%s) ready after %v, LeaseSet on a floodfill %v (after %v)", b.name, s.id, style, ready.Round(100*time.Millisecond),
+			floodfillHas(s.dest.B32()), time.Since(start).Round(100*time.Millisecond))
+		t.Cleanup(func() { s.c.Close() })
+		return s, nil
 	}
-	return nil, fmt.Errorf("no LeaseSet on a floodfill after 5 tries")
+	// i2pd: a new candidate session every 30 s, at most 5, each kept open
+	// until one's LeaseSet is on a floodfill; that one is kept.
+	type result struct {
+		s   *samSession
+		err error
+	}
+	results := make(chan result, 5)
+	launched, pending := 0, 0
+	launch := func() {
+		launched++
+		pending++
+		go func() {
+			s, err := createSession(b, style, name, opts, 90*time.Second)
+			results <- result{s, err}
+		}()
+	}
+	var live []*samSession
+	finish := func(keep *samSession) {
+		for _, s := range live {
+			if s != keep {
+				s.c.Close()
+			}
+		}
+		go func(n int) { // sessions still being created are closed when they are
+			for ; n > 0; n-- {
+				if r := <-results; r.s != nil {
+					r.s.c.Close()
+				}
+			}
+		}(pending)
+	}
+	launch()
+	more := time.NewTicker(30 * time.Second)
+	defer more.Stop()
+	poll := time.NewTicker(time.Second)
+	defer poll.Stop()
+	giveUp := time.After(5 * time.Minute)
+	for {
+		select {
+		case r := <-results:
+			pending--
+			if ne, ok := r.err.(net.Error); ok && ne.Timeout() {
+				t.Logf("%s: no answer to a SESSION CREATE STYLE=%s within 90 s", b.name, style)
+				continue
+			}
+			if r.err != nil {
+				finish(nil)
+				return nil, r.err
+			}
+			live = append(live, r.s)
+		case <-poll.C:
+			for _, s := range live {
+				if floodfillHas(s.dest.B32()) {
+					finish(s)
+					t.Logf("%s: session %s (%s) ready, LeaseSet on a floodfill after %v (candidate %d of %d)", b.name, s.id, style, time.Since(start).Round(100*time.Millisecond), slices.Index(live, s)+1, launched)
+					t.Cleanup(func() { s.c.Close() })
+					return s, nil
+				}
+			}
+		case <-more.C:
+			if launched < 5 {
+				t.Logf("%s: no LeaseSet of a %s session on a floodfill after %v; one more candidate", b.name, style, time.Since(start).Round(time.Second))
+				launch()
+			}
+		case <-giveUp:
+			finish(nil)
+			return nil, fmt.Errorf("no LeaseSet on a floodfill within 5 minutes (%d candidates)", launched)
+		}
+	}
+}
+
+// createSession opens a control socket and creates a session with a new
+// ID and TRANSIENT keys on it.
+func createSession(b samBridge, style, name, opts string, within time.Duration) (*samSession, error) {
+	id := samID(name)
+	c, err := helloSAM(b.tcp)
+	if err != nil {
+		return nil, err
+	}
+	c.CreateTimeout = within
+	r, priv, d, err := c.SessionCreate(style, id, "TRANSIENT", strings.TrimSpace(samOpts+" "+opts))
+	if err == nil && r.Result() != "OK" {
+		err = fmt.Errorf("%s: SESSION CREATE: %q", b.name, r.Line)
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &samSession{c: c, id: id, priv: priv, dest: d}, nil
 }
 
 // TestSAM runs the SAM acceptance tests against one i2pgo node with its
