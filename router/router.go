@@ -88,6 +88,14 @@ type Router struct {
 	profiles  *profile.Store
 	reseeder  *reseed.Reseeder
 	dials     chan struct{} // bounds concurrent dials made to send a message
+	riLookups chan struct{} // bounds the RouterInfo lookups of forwarded builds
+	// bg counts the goroutines that sending starts (dials, lookups); Run
+	// waits for them. bgMu guards bgClosed, set when Run stops taking
+	// new ones; runCtx is Run's context (nil before Run).
+	bg       sync.WaitGroup
+	bgMu     sync.Mutex
+	bgClosed bool
+	runCtx   atomic.Pointer[context.Context]
 	dups      *i2np.DupFilter
 	transit   *transit
 	pools     *pool.Manager // our tunnels; set by Open
@@ -213,6 +221,7 @@ func (r *Router) Open() (err error) {
 		return err
 	}
 	r.dials = make(chan struct{}, 16)
+	r.riLookups = make(chan struct{}, 16)
 	r.dups = i2np.NewDupFilter(i2np.DupFilterConfig{})
 	db, err := netdb.NewDB(netdb.DBConfig{
 		Config:     netdb.Config{NetID: r.cfg.NetID, Dir: filepath.Join(dir, "netDb"), Self: r.hash, Logger: r.log},
@@ -424,6 +433,7 @@ func (r *Router) Run(ctx context.Context) error {
 		return errors.New("router: Run before Open")
 	}
 	r.log.Info("router running", "router", r.hash, "netid", r.cfg.NetID, "ntcp2_port", r.port, "caps", r.caps())
+	r.runCtx.Store(&ctx)
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	wg.Add(6)
@@ -445,6 +455,10 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 	r.ntcp2.Close()
 	wg.Wait()
+	r.bgMu.Lock()
+	r.bgClosed = true
+	r.bgMu.Unlock()
+	r.bg.Wait() // dials and lookups started by sends; they end with ctx
 	if e := r.resign(); e != nil && err == nil {
 		err = e
 	}
@@ -453,6 +467,22 @@ func (r *Router) Run(ctx context.Context) error {
 	}
 	r.log.Info("router stopped")
 	return err
+}
+
+// goBG runs f in a goroutine that Run waits for, with Run's context; it
+// reports false (and does not run f) once Run is stopping, or before Run.
+func (r *Router) goBG(f func(ctx context.Context)) bool {
+	ctx := r.runCtx.Load()
+	if ctx == nil {
+		return false
+	}
+	r.bgMu.Lock()
+	defer r.bgMu.Unlock()
+	if r.bgClosed {
+		return false
+	}
+	r.bg.Go(func() { f(*ctx) })
+	return true
 }
 
 // reseedMin is the netDb size below which the router reseeds over HTTPS.

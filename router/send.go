@@ -30,7 +30,7 @@ func (s *sender) Send(to data.Hash, m i2np.Message) error {
 	}
 	ri := r.netdb.Get(to)
 	if ri == nil {
-		return fmt.Errorf("router: no RouterInfo for %v", to)
+		return fmt.Errorf("%w for %v", errNoRouterInfo, to)
 	}
 	peer, addr, ok := ntcp2Peer(ri)
 	if !ok {
@@ -41,19 +41,64 @@ func (s *sender) Send(to data.Hash, m i2np.Message) error {
 	default:
 		return errors.New("router: too many connections being opened")
 	}
-	go func() {
+	dial := func(ctx context.Context) {
 		defer func() { <-r.dials }()
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
 		sess, err := r.ntcp2.Dial(ctx, peer, addr)
 		if err != nil {
-			r.noteDialFailure(to)
+			if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				r.noteDialFailure(to)
+			}
 			r.log.Info("connect failed", "peer", to, "err", err)
 			return
 		}
 		sess.Send(b)
-	}()
+	}
+	if !r.goBG(dial) {
+		// Before Run (tests that drive the router by hand): a dial
+		// of its own, bounded by its timeout.
+		go dial(context.Background())
+	}
 	return nil
+}
+
+// errNoRouterInfo: Send does not know the peer's RouterInfo.
+var errNoRouterInfo = errors.New("router: no RouterInfo")
+
+// sendLookingUp sends m to the router to; when its RouterInfo is not in
+// the netDb it looks it up first (in the background, at most 16 at a
+// time, 10 s each), as Java and i2pd do for the next hop of a tunnel build.
+func (r *Router) sendLookingUp(to data.Hash, m i2np.Message, what string) {
+	err := (*sender)(r).Send(to, m)
+	if !errors.Is(err, errNoRouterInfo) {
+		if err != nil {
+			r.log.Info(what+" not forwarded", "next", to, "err", err)
+		}
+		return
+	}
+	select {
+	case r.riLookups <- struct{}{}:
+	default:
+		r.log.Info(what+" not forwarded: too many RouterInfo lookups", "next", to)
+		return
+	}
+	started := r.goBG(func(ctx context.Context) {
+		defer func() { <-r.riLookups }()
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if _, err := r.netdb.LookupRouter(lctx, to); err != nil {
+			r.log.Info(what+" not forwarded: next hop's RouterInfo not found", "next", to, "err", err)
+			return
+		}
+		if err := (*sender)(r).Send(to, m); err != nil {
+			r.log.Info(what+" not forwarded", "next", to, "err", err)
+		}
+	})
+	if !started {
+		<-r.riLookups
+		r.log.Info(what+" not forwarded", "next", to, "err", err)
+	}
 }
 
 // dispatch routes one received I2NP message to the subsystem that handles

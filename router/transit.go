@@ -240,9 +240,7 @@ func (r *Router) handleShortTunnelBuild(from data.Hash, m i2np.Message) {
 	if err != nil {
 		return
 	}
-	if err := (*sender)(r).Send(req.NextIdent, fwd); err != nil {
-		r.log.Info("tunnel build not forwarded", "next", req.NextIdent, "err", err)
-	}
+	r.sendLookingUp(req.NextIdent, fwd, "tunnel build")
 }
 
 // handleVariableTunnelBuild answers a VariableTunnelBuild with long ECIES
@@ -293,9 +291,7 @@ func (r *Router) handleVariableTunnelBuild(from data.Hash, m i2np.Message) {
 	if err != nil {
 		return
 	}
-	if err := (*sender)(r).Send(req.NextIdent, fwd); err != nil {
-		r.log.Info("tunnel build not forwarded", "next", req.NextIdent, "err", err)
-	}
+	r.sendLookingUp(req.NextIdent, fwd, "tunnel build")
 }
 
 // sendToTunnel sends m to tunnel id at gateway gw (a TunnelGateway
@@ -309,7 +305,7 @@ func (r *Router) sendToTunnel(gw data.Hash, id data.TunnelID, m i2np.Message) {
 		r.handleTunnelGateway(r.hash, out, 1)
 		return
 	}
-	(*sender)(r).Send(gw, out)
+	r.sendLookingUp(gw, out, "message to a tunnel gateway")
 }
 
 // handleTunnelData carries a TunnelData message of a participating
