@@ -92,10 +92,10 @@ type Router struct {
 	// bg counts the goroutines that sending starts (dials, lookups); Run
 	// waits for them. bgMu guards bgClosed, set when Run stops taking
 	// new ones; runCtx is Run's context (nil before Run).
-	bg       sync.WaitGroup
-	bgMu     sync.Mutex
-	bgClosed bool
-	runCtx   atomic.Pointer[context.Context]
+	bg        sync.WaitGroup
+	bgMu      sync.Mutex
+	bgClosed  bool
+	runCtx    atomic.Pointer[context.Context]
 	dups      *i2np.DupFilter
 	transit   *transit
 	pools     *pool.Manager // our tunnels; set by Open
