@@ -28,23 +28,9 @@ import (
 // saved. The file is replaced atomically (a temporary file in the same
 // directory, synced, then renamed over it), keeping its mode.
 func SaveTunnels(path string, tunnels []Tunnel) error {
-	if path == "" {
-		return errors.New("configs: no config file to save to")
-	}
-	if p, err := filepath.EvalSymlinks(path); err == nil {
-		path = p // replace the file a link points to, not the link
-	}
-	data, err := os.ReadFile(path)
-	mode := fs.FileMode(0o600)
-	switch {
-	case err == nil:
-		if fi, err := os.Stat(path); err == nil {
-			mode = fi.Mode().Perm()
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		data = []byte("# i2pgo configuration: only the keys that differ from the defaults\n# (configs/i2pgo.yaml lists them all). The tunnels list is written\n# by the console's tunnel manager.\n")
-	default:
-		return fmt.Errorf("configs: %w", err)
+	path, data, mode, err := readForSave(path, "# i2pgo configuration: only the keys that differ from the defaults\n# (configs/i2pgo.yaml lists them all). The tunnels list is written\n# by the console's tunnel manager.\n")
+	if err != nil {
+		return err
 	}
 	out, err := replaceTunnels(data, path, tunnels)
 	if err != nil {
@@ -62,6 +48,31 @@ func SaveTunnels(path string, tunnels []Tunnel) error {
 		return errors.New("configs: the tunnels would not read back as written, not saved")
 	}
 	return writeAtomic(path, out, mode)
+}
+
+// readForSave reads the config file a save rewrites: the file a link
+// points to (not the link), its bytes and mode; a missing file reads as
+// header, mode 0600.
+func readForSave(path, header string) (string, []byte, fs.FileMode, error) {
+	if path == "" {
+		return "", nil, 0, errors.New("configs: no config file to save to")
+	}
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p
+	}
+	data, err := os.ReadFile(path)
+	mode := fs.FileMode(0o600)
+	switch {
+	case err == nil:
+		if fi, err := os.Stat(path); err == nil {
+			mode = fi.Mode().Perm()
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		data = []byte(header)
+	default:
+		return "", nil, 0, fmt.Errorf("configs: %w", err)
+	}
+	return path, data, mode, nil
 }
 
 // replaceTunnels returns the YAML document data with its tunnels key set

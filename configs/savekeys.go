@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -29,23 +26,9 @@ type Value struct {
 // a caller can make sure each value reads back); then the file is
 // replaced atomically. A missing file is created (0600).
 func SaveValues(path string, vals []Value, check func(File) error) error {
-	if path == "" {
-		return errors.New("configs: no config file to save to")
-	}
-	if p, err := filepath.EvalSymlinks(path); err == nil {
-		path = p
-	}
-	data, err := os.ReadFile(path)
-	mode := fs.FileMode(0o600)
-	switch {
-	case err == nil:
-		if fi, err := os.Stat(path); err == nil {
-			mode = fi.Mode().Perm()
-		}
-	case errors.Is(err, fs.ErrNotExist):
-		data = []byte("# i2pgo configuration: only the keys that differ from the defaults\n# (configs/i2pgo.yaml lists them all), written by the console.\n")
-	default:
-		return fmt.Errorf("configs: %w", err)
+	path, data, mode, err := readForSave(path, "# i2pgo configuration: only the keys that differ from the defaults\n# (configs/i2pgo.yaml lists them all), written by the console.\n")
+	if err != nil {
+		return err
 	}
 	out, err := setValues(data, path, vals)
 	if err != nil {
