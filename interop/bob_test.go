@@ -278,13 +278,7 @@ func TestBOB(t *testing.T) {
 		s.c.Close()
 		return true, ""
 	})
-	waitFor(t, 2*time.Minute, "i2pgo joined the test net", func() (bool, string) {
-		s, err := n.status()
-		if err != nil {
-			return false, err.Error()
-		}
-		return s.Peers.NTCP2 >= 3 && s.NetDB.Routers >= 4, fmt.Sprintf("%+v", s.Peers)
-	})
+	n.waitJoined(t, 2*time.Minute)
 	t.Logf("i2pgo up and joined after %v", time.Since(start).Round(100*time.Millisecond))
 
 	s, err := dialBOB(bobAddr)

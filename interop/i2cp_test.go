@@ -213,13 +213,7 @@ func TestI2CP(t *testing.T) {
 		c.Close()
 		return true, ""
 	})
-	waitFor(t, 2*time.Minute, "i2pgo joined the test net", func() (bool, string) {
-		s, err := n.status()
-		if err != nil {
-			return false, err.Error()
-		}
-		return s.Peers.NTCP2 >= 3 && s.NetDB.Routers >= 4, fmt.Sprintf("%+v", s.Peers)
-	})
+	n.waitJoined(t, 2*time.Minute)
 	t.Logf("i2pgo node up and joined after %v", time.Since(start).Round(100*time.Millisecond))
 	// In parallel: most of the time goes in waiting for i2pd's LeaseSets.
 	t.Run("Conversation", func(t *testing.T) {

@@ -295,6 +295,19 @@ func (n *node) status() (status, error) {
 	return s, err
 }
 
+// waitJoined waits until n has sessions with at least 3 of the test net's
+// routers and knows all 4.
+func (n *node) waitJoined(t *testing.T, within time.Duration) {
+	t.Helper()
+	waitFor(t, within, "i2pgo joined the test net", func() (bool, string) {
+		s, err := n.status()
+		if err != nil {
+			return false, err.Error()
+		}
+		return s.Peers.NTCP2 >= 3 && s.NetDB.Routers >= 4, fmt.Sprintf("%+v", s.Peers)
+	})
+}
+
 // waitFor polls cond every 500 ms until it returns true or the deadline
 // passes.
 func waitFor(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
