@@ -251,13 +251,7 @@ func TestSAM(t *testing.T) {
 		c.Close()
 		return true, ""
 	})
-	waitFor(t, 2*time.Minute, "i2pgo joined the test net", func() (bool, string) {
-		s, err := n.status()
-		if err != nil {
-			return false, err.Error()
-		}
-		return s.Peers.NTCP2 >= 3 && s.NetDB.Routers >= 4, fmt.Sprintf("%+v", s.Peers)
-	})
+	n.waitJoined(t, 2*time.Minute)
 	t.Logf("i2pgo node up and joined after %v", time.Since(start).Round(100*time.Millisecond))
 
 	// All four at once, whatever -parallel says: most of their time is
