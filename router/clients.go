@@ -39,6 +39,10 @@ func (n *clientNet) LookupLeaseSet(ctx context.Context, key data.Hash) (data.Ent
 	return n.netdb.LookupLeaseSet(ctx, key)
 }
 
+func (n *clientNet) RefreshLeaseSet(ctx context.Context, key data.Hash) (data.Entry, error) {
+	return n.netdb.RefreshLeaseSet(ctx, key)
+}
+
 // PublishLeaseSet sends the store out through the destination's outbound
 // tunnel, garlic-wrapped to the floodfill so that the outbound endpoint
 // cannot read it, as i2pd does; the DeliveryStatus comes back through an

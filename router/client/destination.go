@@ -165,6 +165,10 @@ type remote struct {
 	lease   data.Lease2
 	lsSent  time.Time
 	ourLSAt time.Time // the Published time of our LeaseSet it was sent
+	// checked is when its LeaseSet was last fetched; refreshing is set
+	// while a refresh runs.
+	checked    time.Time
+	refreshing bool
 	used    time.Time
 	// b33 is set for a remote found by its b33 address: its LeaseSet is
 	// looked up under the day's blinded key.
@@ -762,6 +766,7 @@ func (d *Destination) remoteFor(ctx context.Context, to data.Hash) (*remote, err
 	rm := d.remotes[to]
 	if rm != nil {
 		if _, ok := pickLease(rm.ls, now); ok {
+			d.maybeRefreshLocked(rm, to, now)
 			d.mu.Unlock()
 			return rm, nil
 		}
@@ -781,6 +786,51 @@ func (d *Destination) remoteFor(ctx context.Context, to data.Hash) (*remote, err
 		return nil, fmt.Errorf("%w: %s: %v", ErrNoLeaseSet, data.B32Address(to), err)
 	}
 	return d.learn(e)
+}
+
+// leaseRefresh is how old a peer's LeaseSet may get before we fetch it
+// again while using it: a peer whose inbound tunnel died publishes a new
+// LeaseSet, and the old lease would swallow our messages until it ends
+// (up to 10 minutes).
+const leaseRefresh = 90 * time.Second
+
+// Refresher is what the Net offers, optionally, for leaseRefresh: a
+// lookup that asks the floodfills even when the netDb holds the entry.
+type Refresher interface {
+	RefreshLeaseSet(ctx context.Context, key data.Hash) (data.Entry, error)
+}
+
+// maybeRefreshLocked starts a background refresh of rm's LeaseSet when it
+// is older than leaseRefresh (b32 peers only; one at a time per peer,
+// within the destination's lookup bound).
+func (d *Destination) maybeRefreshLocked(rm *remote, to data.Hash, now time.Time) {
+	rf, ok := d.net.(Refresher)
+	if !ok || rm.b33 != nil || rm.refreshing || now.Sub(rm.checked) < leaseRefresh || d.closed.Load() {
+		return
+	}
+	select {
+	case d.lookups <- struct{}{}:
+	default:
+		return
+	}
+	rm.refreshing, rm.checked = true, now
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer func() { <-d.lookups }()
+		ctx, cancel := context.WithTimeout(d.ctx, lookupTimeout)
+		defer cancel()
+		e, err := rf.RefreshLeaseSet(ctx, to)
+		if err == nil {
+			_, err = d.learn(e)
+		}
+		if err != nil {
+			d.log.Debug("LeaseSet refresh failed", "dest", data.B32Address(to), "err", err)
+		}
+		d.mu.Lock()
+		rm.refreshing = false
+		d.mu.Unlock()
+	}()
 }
 
 // lookupB33 finds and decrypts the encrypted LeaseSet of addr.
@@ -880,6 +930,7 @@ func (d *Destination) learn(e data.Entry) (*remote, error) {
 		delete(d.byKey, rm.key)
 	}
 	rm.dest, rm.ls, rm.key, rm.elgKey = dest, e, key, elgKey
+	rm.checked = d.now()
 	if !leaseListed(e, rm.lease) {
 		rm.lease = data.Lease2{} // its tunnels changed: choose again
 	}

@@ -67,7 +67,7 @@ type testNet struct {
 	// before the destination does.
 	tap func(m i2np.Message)
 
-	lookups, attempts, publishes atomic.Int64
+	lookups, attempts, publishes, refreshes atomic.Int64
 	mu                           sync.Mutex
 	lastOut                      *pool.Tunnel // the outbound tunnel of the last publish
 }
@@ -83,6 +83,14 @@ func (n *testNet) NewPool(cfg pool.Config, deliver pool.Deliver) (*pool.Pool, er
 
 func (n *testNet) LookupLeaseSet(ctx context.Context, key data.Hash) (data.Entry, error) {
 	n.lookups.Add(1)
+	if e := n.ff.get(key); e != nil {
+		return e, nil
+	}
+	return nil, errors.New("floodfill: not found")
+}
+
+func (n *testNet) RefreshLeaseSet(ctx context.Context, key data.Hash) (data.Entry, error) {
+	n.refreshes.Add(1)
 	if e := n.ff.get(key); e != nil {
 		return e, nil
 	}

@@ -563,6 +563,20 @@ func (db *DB) LookupLeaseSet(ctx context.Context, key data.Hash) (data.Entry, er
 	return nil, ErrNotFound
 }
 
+// RefreshLeaseSet asks the floodfills for the LeaseSet under key even when
+// we hold one, and returns the newest we then hold: a client refreshes a
+// peer's leases with it, as the peer may have replaced its tunnels.
+func (db *DB) RefreshLeaseSet(ctx context.Context, key data.Hash) (data.Entry, error) {
+	err := db.search(ctx, key, i2np.LookupLeaseSet)
+	if e := db.ls.get(key, db.now()); e != nil {
+		return e, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return nil, ErrNotFound
+}
+
 // search asks floodfills, Parallel at a time and closest first, until one
 // of them stores key with us or none is left. Floodfills named in search
 // replies that we do not know are fetched from the replier and asked next;
