@@ -169,7 +169,7 @@ type remote struct {
 	// while a refresh runs.
 	checked    time.Time
 	refreshing bool
-	used    time.Time
+	used       time.Time
 	// b33 is set for a remote found by its b33 address: its LeaseSet is
 	// looked up under the day's blinded key.
 	b33 *data.B33Address

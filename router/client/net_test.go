@@ -68,8 +68,8 @@ type testNet struct {
 	tap func(m i2np.Message)
 
 	lookups, attempts, publishes, refreshes atomic.Int64
-	mu                           sync.Mutex
-	lastOut                      *pool.Tunnel // the outbound tunnel of the last publish
+	mu                                      sync.Mutex
+	lastOut                                 *pool.Tunnel // the outbound tunnel of the last publish
 }
 
 func (n *testNet) NewPool(cfg pool.Config, deliver pool.Deliver) (*pool.Pool, error) {
