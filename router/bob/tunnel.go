@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/i2pgo/i2pgo/router/acceptor"
 	"github.com/i2pgo/i2pgo/router/sam"
 )
 
@@ -200,26 +201,13 @@ func acceptLoop(ctx context.Context, ln net.Listener, log *slog.Logger, handle f
 	defer wg.Wait()
 	var backoff time.Duration
 	for {
-		c, err := ln.Accept()
+		c, err := acceptor.Accept(ctx, ln, &backoff)
 		if err != nil {
-			if ctx.Err() != nil {
-				return
+			if ctx.Err() == nil {
+				log.Warn("tunnel stopped accepting", "err", err)
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				t := time.NewTimer(backoff)
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-				}
-				continue
-			}
-			log.Warn("tunnel stopped accepting", "err", err)
 			return
 		}
-		backoff = 0
 		wg.Go(func() { handle(c) })
 	}
 }

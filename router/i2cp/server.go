@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/i2pgo/i2pgo/router/acceptor"
 	"github.com/i2pgo/i2pgo/router/client"
 	"github.com/i2pgo/i2pgo/router/data"
 )
@@ -155,26 +156,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer s.wg.Wait()
 	var delay time.Duration
 	for {
-		c, err := ln.Accept()
+		c, err := acceptor.Accept(ctx, ln, &delay)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-				t := time.NewTimer(delay)
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return ctx.Err()
-				case <-t.C:
-				}
-				continue
-			}
 			return fmt.Errorf("i2cp: accept: %w", err)
 		}
-		delay = 0
 		s.mu.Lock()
 		full := s.nconns >= s.cfg.MaxConns
 		if !full {

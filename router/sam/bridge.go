@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/i2pgo/i2pgo/router/acceptor"
 	"github.com/i2pgo/i2pgo/router/data"
 )
 
@@ -193,26 +194,9 @@ func (b *Bridge) Serve(ctx context.Context, ln net.Listener) error {
 	var err error
 	for {
 		var c net.Conn
-		c, err = ln.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				err = ctx.Err()
-				break
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				t := time.NewTimer(backoff)
-				select {
-				case <-t.C:
-				case <-ctx.Done():
-					t.Stop()
-				}
-				continue
-			}
+		if c, err = acceptor.Accept(ctx, ln, &backoff); err != nil {
 			break
 		}
-		backoff = 0
 		wg.Go(func() { b.serveConn(ctx, c) })
 	}
 	cancel()
