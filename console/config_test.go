@@ -103,3 +103,18 @@ func TestConfigPage(t *testing.T) {
 		t.Errorf("PUT unknown field = %d", c)
 	}
 }
+
+func TestDashboardOutboundOnly(t *testing.T) {
+	fs := &fakeSettings{cur: RouterSettings{Bandwidth: 2048}}
+	s, err := New(Config{}, Deps{Status: testStatus, Settings: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := get(s.Handler(), "127.0.0.1:7657", "/").Body.String(); !strings.Contains(body, "OK, outbound only") || !strings.Contains(body, "Config page") {
+		t.Error("no outbound-only state without router.host")
+	}
+	fs.cur.Host = "203.0.113.5"
+	if body := get(s.Handler(), "127.0.0.1:7657", "/").Body.String(); strings.Contains(body, "outbound only") {
+		t.Error("outbound-only state with router.host set")
+	}
+}

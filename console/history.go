@@ -47,6 +47,7 @@ func (h *history) series() (in, out []float64) {
 func (s *Server) sample() {
 	st := s.status()
 	s.hist.add(float64(st.Bandwidth.InBps), float64(st.Bandwidth.OutBps))
+	s.sampleTunnels()
 }
 
 // sampleLoop samples until done is closed.

@@ -135,6 +135,10 @@ func networkState(st router.Status) (state, class, help string) {
 	return "OK", "ok", "The router is connected and has tunnels. Set your browser's HTTP proxy to the address below to open .i2p sites."
 }
 
+// hiddenHelp is added to the state's help when the router publishes no
+// address: it works, but only through connections it opens itself.
+const hiddenHelp = " It publishes no address, so other routers cannot connect to it and it carries fewer tunnels: to be reachable, set your public IPv4 address and open the NTCP2 port on the Config page."
+
 // proxyHelp is the one-line help of a client tunnel type.
 func proxyHelp(typ string) string {
 	switch typ {
@@ -156,6 +160,9 @@ func (s *Server) pageDashboard(w http.ResponseWriter, r *http.Request) {
 	st := s.status()
 	d := web.Dashboard{Page: s.page("Dashboard", "home")}
 	d.State, d.StateClass, d.StateHelp = networkState(st)
+	if s.settings != nil && s.settings.Current().Host == "" && d.StateClass == "ok" {
+		d.State, d.StateHelp = "OK, outbound only", d.StateHelp+hiddenHelp
+	}
 	d.Graph, d.Control = true, s.shutdown != nil
 	d.Cards = []web.Card{
 		card("Router",

@@ -90,6 +90,7 @@ type Server struct {
 	settings Settings                      // may be nil
 	auth     *auth                         // nil: no password
 	hist     history
+	thist    tunnelHistory
 	log      *slog.Logger
 	// csrf is the token requests that change something must carry in
 	// the X-CSRF-Token header; it lives as long as the Server.
@@ -330,6 +331,7 @@ func (s *Server) routes() http.Handler {
 	s.configRoutes(r)
 	r.Get("/metrics", s.metrics)
 	r.Get("/graph/bandwidth.svg", s.graphBandwidth)
+	r.Get("/graph/tunnel/{name}.svg", s.graphTunnel)
 	r.Get("/api/bandwidth", s.apiBandwidth)
 	r.Get("/api/status", s.apiStatus)
 	r.Get("/api/csrf", s.apiCSRF)

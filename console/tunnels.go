@@ -420,7 +420,8 @@ func (s *Server) tunnelList() web.TunnelList {
 		row := web.TunnelRow{Name: ts.Name, Type: ts.Type, TypeLabel: typeLabel(ts.Type), State: ts.State, Error: ts.Error,
 			B32: ts.B32, B33: ts.B33, Enabled: ts.Enabled,
 			Connections: itoa(ts.Connections), BytesIn: bytesText(ts.BytesIn), BytesOut: bytesText(ts.BytesOut),
-			Edit: tunnelPath(ts.Name, "edit"), Base: "/i2ptunnels/" + url.PathEscape(ts.Name) + "/"}
+			Edit: tunnelPath(ts.Name, "edit"), Base: "/i2ptunnels/" + url.PathEscape(ts.Name) + "/",
+			Graph: "/graph/tunnel/" + url.PathEscape(ts.Name) + ".svg"}
 		row.Local = ts.Listen
 		if row.Local == "" {
 			row.Local = ts.Target

@@ -120,6 +120,8 @@ type TunnelRow struct {
 	// Edit is the edit page's path; Base the path its actions are under
 	// (Base+"start"), both escaped.
 	Edit, Base string
+	// Graph is the path of its traffic graph.
+	Graph string
 }
 
 // TunnelList is the tunnel manager's list page.
