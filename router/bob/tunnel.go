@@ -238,7 +238,7 @@ func (b *Bridge) outbound(ctx context.Context, s net.Conn, cfg tunnelConfig) {
 			prefix = []byte(d + "\n")
 		}
 	}
-	pipe(ctx, c, nil, s, prefix)
+	sam.Pipe(ctx, ctx, s, s, prefix, c) // prefix (the peer line) goes to the local side
 }
 
 // inbound reads a destination line from a local connection, opens a
@@ -272,55 +272,7 @@ func (b *Bridge) inbound(ctx context.Context, c net.Conn, dest sam.Destination) 
 		return
 	}
 	defer s.Close()
-	pipe(ctx, c, br, s, nil)
-}
-
-// pipe copies ar (a's reader) to b, after prefix, and b to a, until both
-// directions end or ctx does. A direction that ends cleanly half-closes
-// its writer; an error closes both.
-func pipe(ctx context.Context, a net.Conn, ar io.Reader, b net.Conn, prefix []byte) {
-	if ar == nil {
-		ar = a
-	}
-	var once sync.Once
-	closeBoth := func() {
-		once.Do(func() {
-			a.Close()
-			b.Close()
-		})
-	}
-	stop := context.AfterFunc(ctx, closeBoth)
-	defer stop()
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		var err error
-		if len(prefix) > 0 {
-			_, err = a.Write(prefix)
-		}
-		if err == nil {
-			_, err = io.Copy(a, b)
-		}
-		if err != nil {
-			closeBoth()
-		} else {
-			closeWrite(a)
-		}
-	})
-	if _, err := io.Copy(b, ar); err != nil {
-		closeBoth()
-	} else {
-		closeWrite(b)
-	}
-	wg.Wait()
-	closeBoth()
-}
-
-func closeWrite(c net.Conn) {
-	if cw, ok := c.(interface{ CloseWrite() error }); ok {
-		cw.CloseWrite()
-		return
-	}
-	c.Close()
+	sam.Pipe(ctx, ctx, c, br, nil, s)
 }
 
 // errLineTooLong: a line longer than the bound.

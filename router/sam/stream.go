@@ -200,7 +200,7 @@ func (h *handler) streamConnect(cmd *Command) {
 		}
 	}
 	h.log.Debug("stream connected", "session", s.id)
-	pipe(h.ctx, s.ctx, h.cc.c, h.cc.r, nil, conn)
+	Pipe(h.ctx, s.ctx, h.cc.c, h.cc.r, nil, conn)
 }
 
 // streamAccept handles STREAM ACCEPT.
@@ -281,7 +281,7 @@ func (h *handler) streamAccept(cmd *Command) {
 		}
 	}
 	h.log.Debug("stream accepted", "session", s.id)
-	pipe(h.ctx, s.ctx, h.cc.c, h.cc.r, early, conn)
+	Pipe(h.ctx, s.ctx, h.cc.c, h.cc.r, early, conn)
 }
 
 // peerLine is the "$destination[ FROM_PORT=n TO_PORT=n]" line of an
@@ -406,14 +406,15 @@ func (h *handler) forwardOne(ctx context.Context, s *session, conn net.Conn, add
 			return
 		}
 	}
-	pipe(h.ctx, s.ctx, local, local, nil, conn)
+	Pipe(h.ctx, s.ctx, local, local, nil, conn)
 }
 
-// pipe copies between a SAM-side socket a (read through ar, which may hold
-// buffered bytes; prefix is sent first) and an I2P stream b until both
+// Pipe copies between a local socket a (read through ar, which may hold
+// buffered bytes) and b, sending prefix to b first, until both
 // directions end or ctx or sctx is done. EOF on one side half-closes the
-// other when it can; then both are closed.
-func pipe(ctx, sctx context.Context, a net.Conn, ar io.Reader, prefix []byte, b net.Conn) {
+// other when it can; then both are closed. The SAM streams and BOB's
+// tunnels use it.
+func Pipe(ctx, sctx context.Context, a net.Conn, ar io.Reader, prefix []byte, b net.Conn) {
 	closeBoth := func() {
 		a.Close()
 		b.Close()
