@@ -1,7 +1,6 @@
 package main
 
 import (
-	"archive/zip"
 	"context"
 	"errors"
 	"flag"
@@ -24,6 +23,7 @@ import (
 	"github.com/i2pgo/i2pgo/router"
 	"github.com/i2pgo/i2pgo/router/client"
 	"github.com/i2pgo/i2pgo/router/data"
+	"github.com/i2pgo/i2pgo/router/netdb/reseed"
 )
 
 // i2pgo testnet: a private I2P network on 127.0.0.1 in one process.
@@ -420,7 +420,11 @@ func (tn *testnetRun) prepare() error {
 		seeds = append(seeds, rt.RouterInfo().Bytes())
 		rt.Close()
 	}
-	if err := writeSeedZip(tn.seedZip(), tn.routers, seeds); err != nil {
+	hashes := make([]data.Hash, len(tn.routers))
+	for k, r := range tn.routers {
+		hashes[k] = r.hash
+	}
+	if err := reseed.WriteZip(tn.seedZip(), hashes, seeds); err != nil {
 		return err
 	}
 	if err := tn.prepareEepsite(); err != nil {
@@ -443,35 +447,6 @@ func (tn *testnetRun) seedZip() string { return filepath.Join(tn.dir, "seed.zip"
 
 func (tn *testnetRun) configPath(k int) string {
 	return filepath.Join(tn.routers[k].dir, "i2pgo.yaml")
-}
-
-// writeSeedZip writes the RouterInfos as a reseed zip
-// (routerInfo-<base64 hash>.dat entries).
-func writeSeedZip(path string, rs []tnRouter, ris [][]byte) error {
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
-	zw := zip.NewWriter(f)
-	for k, b := range ris {
-		w, err := zw.Create("routerInfo-" + rs[k].hash.String() + ".dat")
-		if err == nil {
-			_, err = w.Write(b)
-		}
-		if err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := zw.Close(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // eepsiteKeys is the eepsite tunnel's keys file in r0's datadir.

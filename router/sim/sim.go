@@ -39,14 +39,12 @@
 package sim
 
 import (
-	"archive/zip"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	mrand "math/rand/v2"
-	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -55,6 +53,7 @@ import (
 
 	"github.com/i2pgo/i2pgo/router"
 	"github.com/i2pgo/i2pgo/router/data"
+	"github.com/i2pgo/i2pgo/router/netdb/reseed"
 	"github.com/i2pgo/i2pgo/router/transport/memnet"
 )
 
@@ -350,19 +349,19 @@ func (s *sim) start(n *node, pool []*node) error {
 		}
 	}
 	var pick [][]byte
-	var names []string
+	var names []data.Hash
 	if len(ffs) > 0 {
 		f := ffs[s.rng.IntN(len(ffs))]
-		pick, names = append(pick, s.currentRI(f)), append(names, f.hash.String())
+		pick, names = append(pick, s.currentRI(f)), append(names, f.hash)
 		ffs = slices.DeleteFunc(ffs, func(x *node) bool { return x == f })
 	}
 	rest := append(ffs, others...)
 	s.rng.Shuffle(len(rest), func(i, j int) { rest[i], rest[j] = rest[j], rest[i] })
 	for _, p := range rest[:min(len(rest), s.cfg.ReseedSize-len(pick))] {
-		pick, names = append(pick, s.currentRI(p)), append(names, p.hash.String())
+		pick, names = append(pick, s.currentRI(p)), append(names, p.hash)
 	}
 	zipPath := filepath.Join(n.dir, "seed.zip")
-	if err := writeZip(zipPath, names, pick); err != nil {
+	if err := reseed.WriteZip(zipPath, names, pick); err != nil {
 		return err
 	}
 	r, err := router.New(s.routerConfig(n, zipPath))
@@ -394,29 +393,6 @@ func (s *sim) currentRI(n *node) []byte {
 		}
 	}
 	return n.ri
-}
-
-func writeZip(path string, names []string, ris [][]byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	zw := zip.NewWriter(f)
-	for k, b := range ris {
-		w, err := zw.Create("routerInfo-" + names[k] + ".dat")
-		if err == nil {
-			_, err = w.Write(b)
-		}
-		if err != nil {
-			f.Close()
-			return err
-		}
-	}
-	if err := zw.Close(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
 
 // knowsAll reports whether n's netDb holds every floodfill but itself,
