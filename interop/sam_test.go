@@ -389,7 +389,14 @@ var convSteps = []convStep{
 	}},
 	{name: "NAMING LOOKUP of a b32 on the other router", spec: "NAMING REPLY RESULT=OK VALUE is the destination", run: func(t *testing.T, c *convEnv) string {
 		return fresh(t, c, func(s *samClient) string {
+			// A lookup goes over the network: a floodfill the peer's
+			// LeaseSet has not reached yet answers "not found", so try
+			// again for up to a minute.
 			r, err := s.NamingLookup(c.peer.B32())
+			for deadline := time.Now().Add(time.Minute); (err != nil || r.Result() != "OK") && time.Now().Before(deadline); {
+				time.Sleep(3 * time.Second)
+				r, err = s.NamingLookup(c.peer.B32())
+			}
 			o := outcome(r, err)
 			if err == nil && r.Result() == "OK" {
 				if r.Opts["VALUE"] == c.peer.B64 {
