@@ -251,7 +251,7 @@ func (t *Transport) serverHandshake(c net.Conn) (*handshakeResult, error) {
 	if m3p2Len < noise.Overhead+4 || m3p2Len > m3p2Max {
 		return nil, fmt.Errorf("%w: m3p2len %d", ErrBadOptions, m3p2Len)
 	}
-	if t.replay.seen(x, cfg.now()) {
+	if t.replay.Seen(x, cfg.now()) {
 		return nil, ErrReplay
 	}
 	_, skewErr := checkSkew(binary.BigEndian.Uint32(opts[8:]), cfg.now(), cfg.maxSkew())

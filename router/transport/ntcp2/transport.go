@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/i2pgo/i2pgo/router/crypto/noise"
 )
 
 // Config configures a Transport. The zero value of each duration or limit
@@ -136,7 +138,7 @@ type Stats struct {
 type Transport struct {
 	cfg    Config
 	log    *slog.Logger
-	replay *replayFilter
+	replay *noise.ReplayFilter
 
 	bytesIn, bytesOut, hsOK, hsFail, dropped, framesIn, framesOut atomic.Uint64
 
@@ -168,7 +170,7 @@ func New(cfg Config) (*Transport, error) {
 	t := &Transport{
 		cfg:     cfg,
 		log:     log.With("component", "ntcp2"),
-		replay:  newReplayFilter(2*cfg.maxSkew()+cfg.hsTimeout(), 1<<16),
+		replay:  noise.NewReplayFilter(2*cfg.maxSkew()+cfg.hsTimeout(), 1<<16),
 		pending: make(chan struct{}, orInt(cfg.MaxPending, 64)),
 	}
 	t.mu.sessions = make(map[[32]byte]*Session)

@@ -1,16 +1,16 @@
-package ntcp2
+package noise
 
 import (
 	"sync"
 	"time"
 )
 
-// replayFilter remembers the ephemeral keys of recent SessionRequests
-// (ntcp2.rst, message 1 notes: a cache of X values with a lifetime of at
+// ReplayFilter remembers the ephemeral keys of recent handshakes
+// (ntcp2.rst and ssu2.rst, SessionRequest notes: a cache of X values with a lifetime of at
 // least twice the clock-skew limit). It keeps two generations of at most
 // max entries each and rotates them every ttl, so memory is bounded
 // whatever the rate of handshakes.
-type replayFilter struct {
+type ReplayFilter struct {
 	mu       sync.Mutex
 	cur, old map[[32]byte]struct{}
 	rotated  time.Time
@@ -18,12 +18,12 @@ type replayFilter struct {
 	max      int
 }
 
-func newReplayFilter(ttl time.Duration, max int) *replayFilter {
-	return &replayFilter{cur: make(map[[32]byte]struct{}), old: make(map[[32]byte]struct{}), ttl: ttl, max: max}
+func NewReplayFilter(ttl time.Duration, max int) *ReplayFilter {
+	return &ReplayFilter{cur: make(map[[32]byte]struct{}), old: make(map[[32]byte]struct{}), ttl: ttl, max: max}
 }
 
-// seen records k and reports whether it was already recorded.
-func (f *replayFilter) seen(k [32]byte, now time.Time) bool {
+// Seen records k and reports whether it was already recorded.
+func (f *ReplayFilter) Seen(k [32]byte, now time.Time) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.rotated.IsZero() {
