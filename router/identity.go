@@ -23,6 +23,9 @@ type identity struct {
 	encPriv *ecdh.PrivateKey // crypto type 4 (ECIES-X25519)
 	ntcp2   *ecdh.PrivateKey // NTCP2 static key "s"
 	ntcp2IV [16]byte         // NTCP2 "i"
+	// ssu2 and ssu2Intro are SSU2's static key "s" and intro key "i".
+	ssu2      *ecdh.PrivateKey
+	ssu2Intro [32]byte
 }
 
 // keysJSON is the on-disk form. Mode 0600; never logged.
@@ -33,7 +36,13 @@ type keysJSON struct {
 	EncryptionKey []byte `json:"encryption_key"` // X25519 private key
 	NTCP2Static   []byte `json:"ntcp2_static"`   // X25519 private key
 	NTCP2IV       []byte `json:"ntcp2_iv"`
+	// SSU2Static and SSU2Intro were added with SSU2: a key file without
+	// them gets new ones at the next start.
+	SSU2Static []byte `json:"ssu2_static,omitempty"`
+	SSU2Intro  []byte `json:"ssu2_intro,omitempty"`
 }
+
+var errNoSSU2Keys = errors.New("key file has no SSU2 keys")
 
 // loadOrCreateIdentity reads datadir/router.keys.json, or creates new keys
 // and writes them (0600) when the file does not exist.
@@ -54,6 +63,12 @@ func loadOrCreateIdentity(dir string) (*identity, bool, error) {
 		return nil, false, fmt.Errorf("router: reading keys: %w", err)
 	}
 	id, err := parseIdentity(b)
+	if errors.Is(err, errNoSSU2Keys) {
+		// A key file from before SSU2: add SSU2 keys, keep the rest.
+		if err = id.newSSU2Keys(); err == nil {
+			err = id.save(p)
+		}
+	}
 	if err != nil {
 		return nil, false, fmt.Errorf("router: %s: %w", p, err)
 	}
@@ -82,7 +97,20 @@ func newIdentity() (*identity, error) {
 	}
 	id := &identity{ident: ri, signer: signer, encPriv: enc, ntcp2: st}
 	rand.Read(id.ntcp2IV[:])
+	if err := id.newSSU2Keys(); err != nil {
+		return nil, err
+	}
 	return id, nil
+}
+
+func (id *identity) newSSU2Keys() error {
+	k, err := ecdh.X25519().GenerateKey(rand.Reader)
+	if err != nil {
+		return err
+	}
+	id.ssu2 = k
+	rand.Read(id.ssu2Intro[:])
+	return nil
 }
 
 func parseIdentity(b []byte) (*identity, error) {
@@ -123,6 +151,18 @@ func parseIdentity(b []byte) (*identity, error) {
 	}
 	id := &identity{ident: ri, signer: signer, encPriv: enc, ntcp2: st}
 	copy(id.ntcp2IV[:], k.NTCP2IV)
+	if len(k.SSU2Static) == 0 && len(k.SSU2Intro) == 0 {
+		return id, errNoSSU2Keys
+	}
+	s2, err := ecdh.X25519().NewPrivateKey(k.SSU2Static)
+	if err != nil {
+		return nil, fmt.Errorf("bad SSU2 static key: %w", err)
+	}
+	if len(k.SSU2Intro) != 32 {
+		return nil, errors.New("bad SSU2 intro key")
+	}
+	id.ssu2 = s2
+	copy(id.ssu2Intro[:], k.SSU2Intro)
 	return id, nil
 }
 
@@ -130,6 +170,7 @@ func (id *identity) save(p string) error {
 	b, err := json.MarshalIndent(keysJSON{
 		Version: 1, Identity: id.ident.Bytes(), SigningSeed: id.signer.Seed(),
 		EncryptionKey: id.encPriv.Bytes(), NTCP2Static: id.ntcp2.Bytes(), NTCP2IV: id.ntcp2IV[:],
+		SSU2Static: id.ssu2.Bytes(), SSU2Intro: id.ssu2Intro[:],
 	}, "", "  ")
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 	"github.com/i2pgo/i2pgo/router/netdb/reseed"
 	"github.com/i2pgo/i2pgo/router/profile"
 	"github.com/i2pgo/i2pgo/router/transport/ntcp2"
+	"github.com/i2pgo/i2pgo/router/transport/ssu2"
 	"github.com/i2pgo/i2pgo/router/tunnel/build"
 	"github.com/i2pgo/i2pgo/router/tunnel/pool"
 )
@@ -66,6 +67,17 @@ type Config struct {
 	// Network carries NTCP2's connections; nil: TCP. Simulations use an
 	// in-memory network (router/transport/memnet, router/sim).
 	Network ntcp2.Network
+
+	// NTCP2Disabled and SSU2Disabled turn a transport off
+	// (router.ntcp2.enabled, router.ssu2.enabled): it is neither
+	// published nor dialed. NTCP2 still listens, for the console's port
+	// check and a later re-enable.
+	NTCP2Disabled bool
+	SSU2Disabled  bool
+	// SSU2MTU is the mtu we publish for SSU2 (router.ssu2.mtu; 0: 1500).
+	SSU2MTU int
+	// SSU2Network carries SSU2's datagrams; nil: UDP.
+	SSU2Network ssu2.Network
 }
 
 // PoolConfig and TunnelSettings configure a tunnel pool
@@ -102,6 +114,7 @@ type Router struct {
 	replyTags replyTags
 	hopKey    *build.HopKey // our encryption key, prepared for build records
 	ntcp2     *ntcp2.Transport
+	ssu2      *ssu2.Transport
 
 	riMu sync.RWMutex
 	ri   *data.RouterInfo
@@ -117,6 +130,8 @@ type Router struct {
 
 	failMu   sync.Mutex
 	dialFail map[data.Hash]time.Time // last failed dial, for back-off
+	// transportFail is the last failed dial per peer and transport.
+	transportFail map[transportKey]time.Time
 
 	bw bandwidth
 }
@@ -154,7 +169,7 @@ func New(cfg Config) (*Router, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Router{cfg: cfg, log: log, i2npCounts: make(map[string]uint64), dialFail: make(map[data.Hash]time.Time), transit: newTransit()}, nil
+	return &Router{cfg: cfg, log: log, i2npCounts: make(map[string]uint64), dialFail: make(map[data.Hash]time.Time), transportFail: make(map[transportKey]time.Time), transit: newTransit()}, nil
 }
 
 // state is what datadir keeps besides keys.
@@ -261,6 +276,30 @@ func (r *Router) Open() (err error) {
 	}
 	r.ntcp2 = tr
 	r.port = port
+	if !r.cfg.SSU2Disabled {
+		st2, err := ssu2.New(ssu2.Config{
+			NetID:           uint8(r.cfg.NetID),
+			Static:          id.ssu2,
+			IntroKey:        id.ssu2Intro,
+			RouterHash:      r.hash,
+			MTU:             r.cfg.SSU2MTU,
+			RouterInfo:      r.routerInfoBytes,
+			RouterInfoFlag:  1,
+			CheckRouterInfo: r.checkSSU2RouterInfo,
+			Handler:         (*ssu2Handler)(r),
+			Logger:          r.log,
+			Network:         r.cfg.SSU2Network,
+		})
+		if err != nil {
+			tr.Close()
+			return err
+		}
+		if err := st2.Listen(net.JoinHostPort(listenHost, strconv.Itoa(port))); err != nil {
+			tr.Close()
+			return fmt.Errorf("router: SSU2 UDP port %d: %w", port, err)
+		}
+		r.ssu2 = st2
+	}
 	if st.NTCP2Port != port {
 		st.NTCP2Port = port
 		b, _ := json.Marshal(st)
@@ -296,6 +335,9 @@ func (r *Router) Open() (err error) {
 func (r *Router) Close() {
 	if r.ntcp2 != nil {
 		r.ntcp2.Close()
+	}
+	if r.ssu2 != nil {
+		r.ssu2.Close()
 	}
 }
 
@@ -370,9 +412,20 @@ func (r *Router) resign() error {
 	} else {
 		opts["caps"] = "4"
 	}
-	addr, err := data.NewRouterAddress(cost, "NTCP2", opts)
-	if err != nil {
-		return err
+	var addrs []data.RouterAddress
+	if !r.cfg.NTCP2Disabled {
+		addr, err := data.NewRouterAddress(cost, "NTCP2", opts)
+		if err != nil {
+			return err
+		}
+		addrs = append(addrs, addr)
+	}
+	if !r.cfg.SSU2Disabled && r.id.ssu2 != nil {
+		a, err := r.ssu2Address()
+		if err != nil {
+			return err
+		}
+		addrs = append(addrs, a)
 	}
 	ropts, err := data.SortedMapping(map[string]string{
 		data.OptionCaps:    r.caps(),
@@ -382,7 +435,7 @@ func (r *Router) resign() error {
 	if err != nil {
 		return err
 	}
-	ri := &data.RouterInfo{Identity: r.id.ident, Published: time.Now(), Addresses: []data.RouterAddress{addr}, Options: ropts}
+	ri := &data.RouterInfo{Identity: r.id.ident, Published: time.Now(), Addresses: addrs, Options: ropts}
 	if err := ri.Sign(r.id.signer); err != nil {
 		return fmt.Errorf("router: signing RouterInfo: %w", err)
 	}
@@ -437,6 +490,15 @@ func (r *Router) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	errc := make(chan error, 1)
 	wg.Add(6)
+	if r.ssu2 != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.ssu2.Run(ctx); err != nil {
+				errc <- err
+			}
+		}()
+	}
 	go func() { defer wg.Done(); r.pools.Run(ctx) }()
 	go func() {
 		defer wg.Done()
@@ -454,6 +516,9 @@ func (r *Router) Run(ctx context.Context) error {
 	case err = <-errc:
 	}
 	r.ntcp2.Close()
+	if r.ssu2 != nil {
+		r.ssu2.Close()
+	}
 	wg.Wait()
 	r.bgMu.Lock()
 	r.bgClosed = true
@@ -556,8 +621,8 @@ func (r *Router) maintain(ctx context.Context) {
 				r.log.Warn("saving peer profiles failed", "err", err)
 			}
 		case now := <-sample.C:
-			st := r.ntcp2.Stats()
-			r.bw.sample(now, st.BytesIn, st.BytesOut)
+			in, out := r.transportBytes()
+			r.bw.sample(now, in, out)
 			r.transit.expire(now)
 		}
 	}
@@ -584,13 +649,13 @@ func (r *Router) connectLoop(ctx context.Context) {
 }
 
 func (r *Router) connectSome(ctx context.Context, fill bool) {
-	have := len(r.ntcp2.Sessions())
+	have := r.sessionCount()
 	if r.cfg.MinPeers < 0 || have >= r.cfg.MinPeers {
 		return
 	}
 	var floodfills, others []*data.RouterInfo
 	for _, ri := range r.netdb.Routers() {
-		if r.ntcp2.Session(ri.Hash()) != nil {
+		if r.session(ri.Hash()) != nil {
 			continue
 		}
 		if strings.ContainsRune(ri.Caps(), 'f') {
@@ -616,8 +681,7 @@ func (r *Router) connectSome(ctx context.Context, fill bool) {
 		if !r.shouldDial(ri.Hash()) {
 			continue
 		}
-		peer, addr, ok := ntcp2Peer(ri)
-		if !ok {
+		if !r.reachable(ri) {
 			continue
 		}
 		have++
@@ -626,7 +690,7 @@ func (r *Router) connectSome(ctx context.Context, fill bool) {
 			defer wg.Done()
 			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 			defer cancel()
-			if _, err := r.ntcp2.Dial(dctx, peer, addr); err != nil {
+			if _, err := r.dialRouter(dctx, ri); err != nil {
 				r.noteDialFailure(ri.Hash())
 				if ctx.Err() == nil {
 					r.log.Info("connect failed", "peer", ri.Hash(), "err", err)
@@ -719,18 +783,12 @@ func (h *ntcp2Handler) HandleRouterInfo(from [32]byte, b []byte, flood bool) {
 }
 
 func (h *ntcp2Handler) SessionEstablished(s *ntcp2.Session) {
-	r := (*Router)(h)
-	if s.Outbound() {
-		r.outboundTotal.Add(1)
-	} else {
-		r.inboundTotal.Add(1)
-	}
-	r.log.Info("session established", "peer", data.Hash(s.Remote()), "outbound", s.Outbound())
+	(*Router)(h).established(s, "NTCP2")
 }
 
 func (h *ntcp2Handler) SessionClosed(s *ntcp2.Session, err error) {
 	r := (*Router)(h)
-	r.log.Info("session closed", "peer", data.Hash(s.Remote()), "err", err)
+	r.log.Info("session closed", "peer", data.Hash(s.Remote()), "transport", "NTCP2", "err", err)
 }
 
 // Status returns a snapshot for /api/status.
@@ -748,6 +806,16 @@ func (r *Router) Status() Status {
 	if r.ntcp2 != nil {
 		for _, s := range r.ntcp2.Sessions() {
 			st.Peers.NTCP2++
+			if s.Outbound() {
+				st.Peers.Outbound++
+			} else {
+				st.Peers.Inbound++
+			}
+		}
+	}
+	if r.ssu2 != nil {
+		for _, s := range r.ssu2.Sessions() {
+			st.Peers.SSU2++
 			if s.Outbound() {
 				st.Peers.Outbound++
 			} else {
@@ -816,6 +884,14 @@ func (r *Router) Peers() []PeerInfo {
 			Router: data.Hash(s.Remote()).String(), Transport: "NTCP2", Outbound: s.Outbound(),
 			AgeS: int64(time.Since(s.Created()).Seconds()), BytesIn: s.BytesIn(), BytesOut: s.BytesOut(),
 		})
+	}
+	if r.ssu2 != nil {
+		for _, s := range r.ssu2.Sessions() {
+			out = append(out, PeerInfo{
+				Router: data.Hash(s.Remote()).String(), Transport: "SSU2", Outbound: s.Outbound(),
+				AgeS: int64(time.Since(s.Created()).Seconds()), BytesIn: s.BytesIn(), BytesOut: s.BytesOut(),
+			})
+		}
 	}
 	slices.SortFunc(out, func(a, b PeerInfo) int { return strings.Compare(a.Router, b.Router) })
 	return out

@@ -237,6 +237,18 @@ func TestRouterInfo(t *testing.T) {
 		if a.Cost != 3 {
 			t.Errorf("NTCP2 cost %d, want 3", a.Cost)
 		}
+		a2, ok := ri.Address("SSU2")
+		if !ok {
+			t.Fatalf("no SSU2 address: %v", ri.Addresses)
+		}
+		wantOpts(t, a2, map[string]string{
+			"s": data.Base64Encode(r.id.ssu2.PublicKey().Bytes()), "i": data.Base64Encode(r.id.ssu2Intro[:]),
+			"v": "2", "host": "127.0.0.1", "port": strconv.Itoa(port), "mtu": "1500",
+		})
+		if p, ok := ssu2Peer(ri); !ok || p.Addr.String() != net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) ||
+			p.Static != [32]byte(r.id.ssu2.PublicKey().Bytes()) || p.IntroKey != r.id.ssu2Intro || p.MTU != 1500 {
+			t.Errorf("ssu2Peer = %+v, %v", p, ok)
+		}
 		peer, addr, ok := ntcp2Peer(ri)
 		if !ok || addr != net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) || peer.Hash != r.Hash() ||
 			peer.Static != [32]byte(r.id.ntcp2.PublicKey().Bytes()) || peer.IV != r.id.ntcp2IV {
@@ -277,6 +289,11 @@ func TestRouterInfo(t *testing.T) {
 		if _, _, ok := ntcp2Peer(ri); ok {
 			t.Error("ntcp2Peer found a dialable address in an unpublished one")
 		}
+		if a, ok := ri.Address("SSU2"); !ok || a.Host() != "" {
+			t.Errorf("SSU2 address without a host: %v", ri.Addresses)
+		} else if _, ok := ssu2Peer(ri); ok {
+			t.Error("ssu2Peer found a dialable address in an unpublished one")
+		}
 	})
 }
 
@@ -316,8 +333,8 @@ func checkRouterInfo(t *testing.T, r *Router, caps string) *data.RouterInfo {
 	if d := time.Since(p.Published); d < 0 || d > time.Minute {
 		t.Errorf("published %v, %v ago", p.Published, d)
 	}
-	if len(p.Addresses) != 1 {
-		t.Errorf("%d addresses, want 1", len(p.Addresses))
+	if len(p.Addresses) != 2 {
+		t.Errorf("%d addresses, want 2 (NTCP2 and SSU2)", len(p.Addresses))
 	}
 	return p
 }
@@ -531,7 +548,8 @@ func TestTwoRouters(t *testing.T) {
 
 	waitFor(t, 10*time.Second, "A connected to B", func() bool {
 		sa, sb := a.Status(), b.Status()
-		return sa.Peers.NTCP2 == 1 && sa.Peers.Outbound == 1 && sb.Peers.NTCP2 == 1 && sb.Peers.Inbound == 1
+		return sa.Peers.NTCP2+sa.Peers.SSU2 == 1 && sa.Peers.Outbound == 1 && sb.Peers.NTCP2+sb.Peers.SSU2 == 1 && sb.Peers.Inbound == 1 &&
+			sa.Peers.NTCP2 == sb.Peers.NTCP2
 	})
 	waitFor(t, 5*time.Second, "B has A's RouterInfo", func() bool { return b.netdb.Get(a.Hash()) != nil })
 	if got := b.netdb.Get(a.Hash()); !bytes.Equal(got.Bytes(), a.routerInfoBytes()) {
@@ -544,7 +562,7 @@ func TestTwoRouters(t *testing.T) {
 	if sb.NetDB.Routers != 1 {
 		t.Errorf("B's netdb: %+v", sb.NetDB)
 	}
-	if p := a.Peers(); len(p) != 1 || p[0].Router != b.Hash().String() || !p[0].Outbound || p[0].Transport != "NTCP2" {
+	if p := a.Peers(); len(p) != 1 || p[0].Router != b.Hash().String() || !p[0].Outbound || p[0].Transport != map[bool]string{true: "NTCP2", false: "SSU2"}[sa.Peers.NTCP2 == 1] {
 		t.Errorf("A's Peers = %+v", p)
 	}
 	if p := b.Peers(); len(p) != 1 || p[0].Router != a.Hash().String() || p[0].Outbound {

@@ -25,16 +25,15 @@ func (s *sender) Send(to data.Hash, m i2np.Message) error {
 	if err != nil {
 		return err
 	}
-	if sess := r.ntcp2.Session(to); sess != nil {
+	if sess := r.session(to); sess != nil {
 		return sess.Send(b)
 	}
 	ri := r.netdb.Get(to)
 	if ri == nil {
 		return fmt.Errorf("%w for %v", errNoRouterInfo, to)
 	}
-	peer, addr, ok := ntcp2Peer(ri)
-	if !ok {
-		return fmt.Errorf("router: %v has no NTCP2 address we can reach", to)
+	if !r.reachable(ri) {
+		return fmt.Errorf("router: %v has no address we can reach", to)
 	}
 	select {
 	case r.dials <- struct{}{}:
@@ -45,7 +44,7 @@ func (s *sender) Send(to data.Hash, m i2np.Message) error {
 		defer func() { <-r.dials }()
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
-		sess, err := r.ntcp2.Dial(ctx, peer, addr)
+		sess, err := r.dialRouter(ctx, ri)
 		if err != nil {
 			if ctx.Err() == nil || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 				r.noteDialFailure(to)

@@ -29,7 +29,7 @@ func (r *Router) selectHops(n int) ([]*data.RouterInfo, error) {
 		if ri.Hash() == r.hash || ri.Identity.CryptoType() != 4 {
 			continue
 		}
-		if _, _, ok := ntcp2Peer(ri); !ok && r.ntcp2.Session(ri.Hash()) == nil {
+		if !r.reachable(ri) && r.session(ri.Hash()) == nil {
 			continue
 		}
 		if strings.ContainsAny(ri.Caps(), "GEU") || r.profiles.IsBad(ri.Hash()) || r.recentlyUnreachable(ri.Hash()) {
@@ -46,7 +46,7 @@ func (r *Router) selectHops(n int) ([]*data.RouterInfo, error) {
 	// after that take the netDb too.
 	var live []*data.RouterInfo
 	for _, ri := range cands {
-		if r.ntcp2.Session(ri.Hash()) != nil {
+		if r.session(ri.Hash()) != nil {
 			live = append(live, ri)
 		}
 	}
@@ -65,7 +65,7 @@ func (r *Router) selectHops(n int) ([]*data.RouterInfo, error) {
 	total := 0.0
 	for i, ri := range cands {
 		w[i] = r.profiles.Score(ri.Hash()) + 0.01
-		if r.ntcp2.Session(ri.Hash()) != nil {
+		if r.session(ri.Hash()) != nil {
 			w[i] *= 10
 		}
 		total += w[i]

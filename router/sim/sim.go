@@ -324,15 +324,16 @@ func (s *sim) prepare(ff bool) (*node, error) {
 
 func (s *sim) routerConfig(n *node, reseed string) router.Config {
 	return router.Config{
-		DataDir:    n.dir,
-		NetID:      s.cfg.NetID,
-		Host:       n.ip,
-		Port:       7654,
-		Floodfill:  n.ff,
-		Bandwidth:  2048,
-		ReseedFile: reseed,
-		Logger:     s.cfg.RouterLog,
-		Network:    s.net.Host(n.ip),
+		DataDir:      n.dir,
+		NetID:        s.cfg.NetID,
+		Host:         n.ip,
+		Port:         7654,
+		Floodfill:    n.ff,
+		Bandwidth:    2048,
+		ReseedFile:   reseed,
+		Logger:       s.cfg.RouterLog,
+		Network:      s.net.Host(n.ip),
+		SSU2Disabled: true, // NTCP2 over memnet only: memnet has no UDP twin yet
 	}
 }
 
