@@ -122,6 +122,21 @@ type Router struct {
 	// LongBuilds builds our tunnels with long (VariableTunnelBuild)
 	// records even through routers that take short ones.
 	LongBuilds bool `yaml:"longbuilds"`
+	// NTCP2 and SSU2 are the transports; router.port serves both (TCP
+	// and UDP).
+	NTCP2 NTCP2 `yaml:"ntcp2"`
+	SSU2  SSU2  `yaml:"ssu2"`
+}
+
+// NTCP2 is the "router.ntcp2" section.
+type NTCP2 struct {
+	Enabled bool `yaml:"enabled"` // publish and dial NTCP2
+}
+
+// SSU2 is the "router.ssu2" section.
+type SSU2 struct {
+	Enabled bool `yaml:"enabled"` // publish and dial SSU2 (UDP)
+	MTU     int  `yaml:"mtu"`     // published path MTU, 1280..1500
 }
 
 // Exploratory is the "router.exploratory" section.
@@ -343,6 +358,12 @@ func (f *File) problems() []problem {
 	r.Exploratory.Outbound.problems("router.exploratory.outbound", bad)
 	if r.Bandwidth <= 0 {
 		bad("router.bandwidth", "%d must be greater than 0", r.Bandwidth)
+	}
+	if !r.NTCP2.Enabled && !r.SSU2.Enabled {
+		bad("router.ssu2.enabled", "NTCP2 and SSU2 are both off: the router could not talk to anyone")
+	}
+	if r.SSU2.MTU < 1280 || r.SSU2.MTU > 1500 {
+		bad("router.ssu2.mtu", "%d is out of range 1280..1500", r.SSU2.MTU)
 	}
 	for i, s := range r.Reseed.URLs {
 		key := "router.reseed.urls[" + strconv.Itoa(i) + "]"

@@ -140,8 +140,11 @@ func start(parent context.Context, configPath string, stderr io.Writer) (err err
 		MinPeers:   minPeers(cfg.Router.MinPeers),
 		Exploratory: router.PoolConfig{Name: "exploratory",
 			Inbound: tunnelSettings(cfg.Router.Exploratory.Inbound), Outbound: tunnelSettings(cfg.Router.Exploratory.Outbound)},
-		LongBuilds: cfg.Router.LongBuilds,
-		Logger:     log,
+		LongBuilds:    cfg.Router.LongBuilds,
+		NTCP2Disabled: !cfg.Router.NTCP2.Enabled,
+		SSU2Disabled:  !cfg.Router.SSU2.Enabled,
+		SSU2MTU:       cfg.Router.SSU2.MTU,
+		Logger:        log,
 	})
 	if err != nil {
 		return usageError{err}

@@ -86,13 +86,15 @@ func parseLong(b []byte) header {
 	return h
 }
 
-// mask8 is the first 8 bytes of the ChaCha20 keystream for key and iv
-// (counter 0).
+// mask8 is the first 8 bytes of the ChaCha20 keystream for key and iv.
+// Every unauthenticated ChaCha20 of SSU2 starts at block counter 1, as
+// ChaCha20/Poly1305 does (i2pd's ChaCha20; the spec's "n: 1").
 func mask8(key *[32]byte, iv []byte) uint64 {
 	c, err := chacha20.NewUnauthenticatedCipher(key[:], iv)
 	if err != nil {
 		panic(err) // fixed sizes
 	}
+	c.SetCounter(1)
 	var m [8]byte
 	c.XORKeyStream(m[:], m[:])
 	return binary.LittleEndian.Uint64(m[:])
@@ -132,6 +134,7 @@ func xorLongTail(region []byte, k2 *[32]byte) {
 	if err != nil {
 		panic(err)
 	}
+	c.SetCounter(1)
 	c.XORKeyStream(region, region)
 }
 
