@@ -859,6 +859,13 @@ func (r *Router) Status() Status {
 	}
 	r.i2npMu.Unlock()
 	st.I2NP.Malformed = r.malformed.Load()
+	st.Network.Status = "unknown"
+	if r.ssu2 != nil {
+		pt := r.ssu2.PeerTestStats()
+		st.Network.Status = pt.Status.String()
+		st.Network.PeerTestsOK, st.Network.PeerTestsFailed = pt.OK, pt.Failed
+		st.Network.PeerTestsBob, st.Network.PeerTestsCharlie = pt.AsBob, pt.AsCharlie
+	}
 	st.I2NP.Expired = r.expired.Load()
 	return st
 }

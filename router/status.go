@@ -14,6 +14,22 @@ type Status struct {
 	Tunnels       TunnelStatus    `json:"tunnels"`
 	Bandwidth     BandwidthStatus `json:"bandwidth"`
 	I2NP          I2NPStatus      `json:"i2np"`
+	Network       NetworkStatus   `json:"network"`
+}
+
+// NetworkStatus is our reachability as SSU2 peer tests found it.
+type NetworkStatus struct {
+	// Status is "ok" (reachable), "firewalled", "symmetric_nat",
+	// "testing" (a test runs, none finished) or "unknown" (no SSU2, or
+	// no test could run yet).
+	Status string `json:"status"`
+	// Peer tests we started (as Alice) that gave a result, and that
+	// failed (rejected or timed out); tests we helped with as Bob and
+	// Charlie.
+	PeerTestsOK      uint64 `json:"peer_tests_ok"`
+	PeerTestsFailed  uint64 `json:"peer_tests_failed"`
+	PeerTestsBob     uint64 `json:"peer_tests_bob"`
+	PeerTestsCharlie uint64 `json:"peer_tests_charlie"`
 }
 
 // PeerStatus counts established transport sessions.

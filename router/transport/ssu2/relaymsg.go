@@ -77,9 +77,9 @@ const (
 type RelayRequest struct {
 	Flag      uint8 // unused, 0
 	Nonce     uint32
-	RelayTag  uint32 // the itag of Charlie's introducer entry
-	Timestamp uint32 // Unix seconds
-	Ver       uint8  // SSU version for the introduction, 2
+	RelayTag  uint32         // the itag of Charlie's introducer entry
+	Timestamp uint32         // Unix seconds
+	Ver       uint8          // SSU version for the introduction, 2
 	AddrPort  netip.AddrPort // Alice's endpoint (required)
 	Signature []byte         // Alice's
 }
@@ -246,8 +246,8 @@ type RelayResponse struct {
 	Flag      uint8 // unused, 0
 	Code      uint8 // RelayAccept, or a rejection
 	Nonce     uint32
-	Timestamp uint32 // Unix seconds
-	Ver       uint8  // 2
+	Timestamp uint32         // Unix seconds
+	Ver       uint8          // 2
 	AddrPort  netip.AddrPort // Charlie's endpoint; required when accepted, may be invalid (csz 0) in a rejection
 	Signature []byte         // Charlie's (code 0 or >= 64) or Bob's (1-63); required when accepted
 	Token     uint64         // for Alice's SessionRequest to Charlie; code 0 only

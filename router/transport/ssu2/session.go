@@ -310,8 +310,9 @@ func (s *Session) fail(err error, reason uint8, term bool) {
 	var pkt []byte
 	addr := s.mu.addr
 	if term {
-		p := s.rw.appendAck(nil, 4)
-		p = appendTermination(p, uint64(s.rw.highest), reason)
+		// Termination first: i2pd 2.45.1 reads the reason at payload
+		// byte 11, i.e. from a Termination that is the first block.
+		p := appendTermination(nil, uint64(s.rw.highest), reason)
 		pkt = s.sealLocked(p, false)
 	}
 	started := s.mu.started
