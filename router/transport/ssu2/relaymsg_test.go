@@ -61,10 +61,10 @@ func seq(n int, start byte) []byte {
 }
 
 var (
-	testV4   = netip.MustParseAddrPort("192.0.2.1:8080")                      // port 0x1f90
-	testV6   = netip.MustParseAddrPort("[2001:db8::1]:65534")                 // port 0xfffe
-	testV4in = netip.MustParseAddrPort("[::ffff:198.51.100.7]:1")             // 18 bytes on the wire
-	v4Wire   = []byte{6, 0x1f, 0x90, 192, 0, 2, 1}                             // asz port ip
+	testV4   = netip.MustParseAddrPort("192.0.2.1:8080")                                // port 0x1f90
+	testV6   = netip.MustParseAddrPort("[2001:db8::1]:65534")                           // port 0xfffe
+	testV4in = netip.MustParseAddrPort("[::ffff:198.51.100.7]:1")                       // 18 bytes on the wire
+	v4Wire   = []byte{6, 0x1f, 0x90, 192, 0, 2, 1}                                      // asz port ip
 	v6Wire   = cat(18, 0xff, 0xfe, []byte{0x20, 0x01, 0x0d, 0xb8}, make([]byte, 11), 1) // asz port ip
 )
 
@@ -76,10 +76,10 @@ func TestRelayRequestLayout(t *testing.T) {
 	}{{testV4, v4Wire}, {testV6, v6Wire}} {
 		r := RelayRequest{Nonce: 0x01020304, RelayTag: 0x0a0b0c0d, Timestamp: 0x65000001, Ver: 2, AddrPort: tc.ap, Signature: sig}
 		want := cat(0, // flag
-			[]byte{1, 2, 3, 4}, // nonce
+			[]byte{1, 2, 3, 4},             // nonce
 			[]byte{0x0a, 0x0b, 0x0c, 0x0d}, // relay tag
-			[]byte{0x65, 0, 0, 1}, // timestamp
-			2, // ver
+			[]byte{0x65, 0, 0, 1},          // timestamp
+			2,                              // ver
 			tc.wire,
 			sig)
 		got := r.Append(nil)
@@ -376,9 +376,8 @@ func TestRelayMalformed(t *testing.T) {
 			}
 		}
 	}
-	// IPv4 size with an IPv6 address's room: the rest is the signature,
-	// so this parses; the reverse is too short.
-	b := append([]byte(nil), reqWire[:1+14]...)
+	// An IPv6 size with only an IPv4 endpoint after it.
+	b := append([]byte(nil), reqWire[:14]...)
 	b = append(b, 18, 0, 1, 1, 2, 3, 4) // claims 18, has 6
 	if _, err := ParseRelayRequest(b); err == nil {
 		t.Error("short IPv6 endpoint accepted")
