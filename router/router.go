@@ -289,6 +289,23 @@ func (r *Router) Open() (err error) {
 			Handler:         (*ssu2Handler)(r),
 			Logger:          r.log,
 			Network:         r.cfg.SSU2Network,
+			Sign:            r.id.signer.Sign,
+			VerifyRouter:    r.verifyRouter,
+			RouterInfoOf: func(h [32]byte) []byte {
+				if ri := r.netdb.Get(h); ri != nil {
+					return ri.Bytes()
+				}
+				return nil
+			},
+			PeerOf: func(h [32]byte) (ssu2.Peer, bool) {
+				if ri := r.netdb.Get(h); ri != nil {
+					return ssu2Peer(ri)
+				}
+				return ssu2.Peer{}, false
+			},
+			CanTest:        r.ssu2CanTest,
+			PublicAddr:     r.ssu2PublicAddr,
+			OnReachability: r.reachabilityChanged,
 		})
 		if err != nil {
 			tr.Close()
@@ -389,7 +406,7 @@ func (r *Router) caps() string {
 	if r.cfg.Floodfill {
 		c += "f"
 	}
-	if r.cfg.Host != "" {
+	if r.cfg.Host != "" && !r.firewalled() {
 		c += "R"
 	} else {
 		c += "U"

@@ -243,7 +243,7 @@ func TestRouterInfo(t *testing.T) {
 		}
 		wantOpts(t, a2, map[string]string{
 			"s": data.Base64Encode(r.id.ssu2.PublicKey().Bytes()), "i": data.Base64Encode(r.id.ssu2Intro[:]),
-			"v": "2", "host": "127.0.0.1", "port": strconv.Itoa(port), "mtu": "1500",
+			"v": "2", "host": "127.0.0.1", "port": strconv.Itoa(port), "mtu": "1500", "caps": "B",
 		})
 		if p, ok := ssu2Peer(ri); !ok || p.Addr.String() != net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) ||
 			p.Static != [32]byte(r.id.ssu2.PublicKey().Bytes()) || p.IntroKey != r.id.ssu2Intro || p.MTU != 1500 {

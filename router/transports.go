@@ -261,5 +261,61 @@ func (r *Router) ssu2Address() (data.RouterAddress, error) {
 }
 
 // ssu2Caps are the SSU2 address caps: B (we can be Bob in a peer test)
-// and C (we can introduce), once those work.
-func (r *Router) ssu2Caps() string { return "" }
+// (C, we introduce, comes with relaying: not built yet).
+func (r *Router) ssu2Caps() string { return "B" }
+
+func (r *Router) verifyRouter(h [32]byte, msg, sig []byte) error {
+	ri := r.netdb.Get(h)
+	if ri == nil {
+		return errNoRouterInfo
+	}
+	return ri.Identity.Verify(msg, sig)
+}
+
+// ssu2CanTest: the router's SSU2 address has caps B (peer testing).
+func (r *Router) ssu2CanTest(h [32]byte) bool {
+	ri := r.netdb.Get(h)
+	if ri == nil {
+		return false
+	}
+	for _, a := range ri.Addresses {
+		if strings.HasPrefix(a.TransportStyle, "SSU") && strings.ContainsRune(a.Caps(), 'B') {
+			return true
+		}
+	}
+	return false
+}
+
+// ssu2PublicAddr is the SSU2 address we publish (invalid without a host).
+func (r *Router) ssu2PublicAddr() netip.AddrPort {
+	if r.cfg.Host == "" {
+		return netip.AddrPort{}
+	}
+	a, err := netip.ParseAddr(r.cfg.Host)
+	if err != nil {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(a, uint16(r.port))
+}
+
+// firewalled: peer tests found we cannot be reached.
+func (r *Router) firewalled() bool {
+	if r.ssu2 == nil {
+		return false
+	}
+	st := r.ssu2.PeerTestStats().Status
+	return st == ssu2.ReachFirewalled || st == ssu2.ReachSymmetricNAT
+}
+
+// reachabilityChanged re-signs our RouterInfo with the caps the result
+// gives (R or U) and republishes it.
+func (r *Router) reachabilityChanged(st ssu2.Reachability) {
+	r.log.Info("peer test result", "status", st.String(), "caps", r.caps())
+	if err := r.resign(); err != nil {
+		r.log.Warn("re-signing RouterInfo failed", "err", err)
+		return
+	}
+	if r.netdb != nil {
+		r.netdb.RepublishSoon()
+	}
+}

@@ -98,18 +98,18 @@ type testRouter struct {
 }
 
 type recHandler struct {
-	mu       sync.Mutex
-	msgs     [][]byte
-	got      chan []byte
-	est      chan *Session
-	closed   chan error
+	mu     sync.Mutex
+	msgs   [][]byte
+	got    chan []byte
+	est    chan *Session
+	closed chan error
 }
 
 func newRecHandler() *recHandler {
 	return &recHandler{got: make(chan []byte, 100000), est: make(chan *Session, 16), closed: make(chan error, 16)}
 }
 
-func (h *recHandler) HandleI2NP(from [32]byte, msg []byte) { h.got <- msg }
+func (h *recHandler) HandleI2NP(from [32]byte, msg []byte)                  { h.got <- msg }
 func (h *recHandler) HandleRouterInfo(from [32]byte, ri []byte, flood bool) {}
 func (h *recHandler) SessionEstablished(s *Session) {
 	select {

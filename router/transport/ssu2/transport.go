@@ -39,7 +39,25 @@ type Config struct {
 
 	Handler Handler
 	Logger  *slog.Logger
-	Now     func() time.Time
+
+	// Peer testing and relaying (optional; without them we take no part).
+	// Sign signs with our router identity's key.
+	Sign func(msg []byte) ([]byte, error)
+	// VerifyRouter checks sig over msg with the identity of router hash
+	// (its RouterInfo from the netDb).
+	VerifyRouter func(hash [32]byte, msg, sig []byte) error
+	// RouterInfoOf returns a router's RouterInfo from the netDb, or nil.
+	RouterInfoOf func(hash [32]byte) []byte
+	// PeerOf returns a router's SSU2 address from its RouterInfo.
+	PeerOf func(hash [32]byte) (Peer, bool)
+	// CanTest reports whether a router's SSU2 address has caps B (it
+	// can be Bob or Charlie in a peer test).
+	CanTest func(hash [32]byte) bool
+	// PublicAddr is our published SSU2 address (invalid: none).
+	PublicAddr func() netip.AddrPort
+	// OnReachability is called when peer tests change our reachability.
+	OnReachability func(Reachability)
+	Now            func() time.Time
 	// Network carries the datagrams; nil: UDP.
 	Network Network
 
@@ -285,6 +303,8 @@ func (t *Transport) Run(ctx context.Context) error {
 	defer stop()
 	t.wg.Add(1)
 	go func() { defer t.wg.Done(); t.housekeeping() }()
+	t.wg.Add(1)
+	go func() { defer t.wg.Done(); t.ext.runPeerTests() }()
 	buf := make([]byte, MaxPacket+1)
 	for {
 		n, from, err := t.conn.ReadFrom(buf)
