@@ -147,6 +147,9 @@ func (t *Transport) Dial(ctx context.Context, peer Peer) (*Session, error) {
 		return s, nil
 	}
 	if !peer.Addr.IsValid() {
+		if len(peer.Introducers) > 0 {
+			return t.dialIntroduced(ctx, peer)
+		}
 		return nil, errors.New("ssu2: peer has no address")
 	}
 	peer.Addr = netip.AddrPortFrom(peer.Addr.Addr().Unmap(), peer.Addr.Port())
@@ -164,6 +167,9 @@ func (t *Transport) Dial(ctx context.Context, peer Peer) (*Session, error) {
 		return nil, fmt.Errorf("ssu2: a handshake with %v is already running", peer.Addr)
 	}
 	o := &outbound{t: t, peer: peer, done: make(chan struct{})}
+	if f := t.cfg.WantRelayTag; f != nil {
+		o.relayTag = f(peer.Hash)
+	}
 	o.srcID, o.dstID = randUint64(), randUint64()
 	for o.dstID == o.srcID {
 		o.dstID = randUint64()

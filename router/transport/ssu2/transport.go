@@ -57,7 +57,12 @@ type Config struct {
 	PublicAddr func() netip.AddrPort
 	// OnReachability is called when peer tests change our reachability.
 	OnReachability func(Reachability)
-	Now            func() time.Time
+	// OnIntroducers is called when an introducer gave us a relay tag.
+	OnIntroducers func()
+	// WantRelayTag reports whether dials should ask for a relay tag (we
+	// are firewalled and the peer's address has caps C).
+	WantRelayTag func(peer [32]byte) bool
+	Now          func() time.Time
 	// Network carries the datagrams; nil: UDP.
 	Network Network
 
@@ -118,6 +123,8 @@ type Peer struct {
 	IntroKey [32]byte
 	Addr     netip.AddrPort
 	MTU      int // its published mtu; 0: default
+	// Introducers reach a firewalled peer without Addr.
+	Introducers []Introducer
 }
 
 // PacketConn is a UDP socket or its in-memory twin.
