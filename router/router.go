@@ -306,6 +306,10 @@ func (r *Router) Open() (err error) {
 			CanTest:        r.ssu2CanTest,
 			PublicAddr:     r.ssu2PublicAddr,
 			OnReachability: r.reachabilityChanged,
+			OnIntroducers:  r.introducersChanged,
+			WantRelayTag: func(h [32]byte) bool {
+				return r.firewalled() && r.ssu2CanIntroduce(h)
+			},
 		})
 		if err != nil {
 			tr.Close()

@@ -243,7 +243,7 @@ func TestRouterInfo(t *testing.T) {
 		}
 		wantOpts(t, a2, map[string]string{
 			"s": data.Base64Encode(r.id.ssu2.PublicKey().Bytes()), "i": data.Base64Encode(r.id.ssu2Intro[:]),
-			"v": "2", "host": "127.0.0.1", "port": strconv.Itoa(port), "mtu": "1500", "caps": "B",
+			"v": "2", "host": "127.0.0.1", "port": strconv.Itoa(port), "mtu": "1500", "caps": "BC",
 		})
 		if p, ok := ssu2Peer(ri); !ok || p.Addr.String() != net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) ||
 			p.Static != [32]byte(r.id.ssu2.PublicKey().Bytes()) || p.IntroKey != r.id.ssu2Intro || p.MTU != 1500 {
@@ -598,4 +598,41 @@ func testDB(t *testing.T, c netdb.Config) *netdb.DB {
 		t.Fatal(err)
 	}
 	return db
+}
+
+// TestSSU2Introducers: an SSU2 address with introducers and no host is
+// dialable through them; expired and incomplete introducers are left out.
+func TestSSU2Introducers(t *testing.T) {
+	dir := t.TempDir()
+	r, err := New(Config{DataDir: dir, NetID: 7, Bandwidth: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.id, _, err = loadOrCreateIdentity(dir); err != nil {
+		t.Fatal(err)
+	}
+	r.hash = r.id.ident.Hash()
+	var ih [32]byte
+	ih[0] = 9
+	future := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
+	past := strconv.FormatInt(time.Now().Add(-time.Hour).Unix(), 10)
+	opts := map[string]string{
+		"s": data.Base64Encode(r.id.ssu2.PublicKey().Bytes()), "i": data.Base64Encode(r.id.ssu2Intro[:]), "v": "2", "caps": "4",
+		"ih0": data.Base64Encode(ih[:]), "itag0": "77", "iexp0": future,
+		"ih1": data.Base64Encode(ih[:]), "itag1": "78", "iexp1": past, // expired
+		"ih2": data.Base64Encode(ih[:]), "itag2": "79", // no iexp
+	}
+	a, err := data.NewRouterAddress(15, "SSU2", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ropts, _ := data.SortedMapping(map[string]string{data.OptionCaps: "LU", data.OptionNetID: "7", data.OptionVersion: APIVersion})
+	ri := &data.RouterInfo{Identity: r.id.ident, Published: time.Now(), Addresses: []data.RouterAddress{a}, Options: ropts}
+	if err := ri.Sign(r.id.signer); err != nil {
+		t.Fatal(err)
+	}
+	p, ok := ssu2Peer(ri)
+	if !ok || p.Addr.IsValid() || len(p.Introducers) != 1 || p.Introducers[0].Tag != 77 || p.Introducers[0].Hash != ih {
+		t.Fatalf("ssu2Peer = %+v, %v", p, ok)
+	}
 }

@@ -144,10 +144,6 @@ func ssu2Peer(ri *data.RouterInfo) (ssu2.Peer, bool) {
 		if !slices.Contains(strings.Split(a.Version(), ","), "2") {
 			continue
 		}
-		ap, ok := a.AddrPort()
-		if !ok || !ap.Addr().Is4() || ap.Port() == 0 {
-			continue
-		}
 		s, ok1 := a.StaticKey()
 		ik, ok2 := a.Base64Option("i")
 		if !ok1 || !ok2 || len(s) != 32 || len(ik) != 32 {
@@ -157,13 +153,40 @@ func ssu2Peer(ri *data.RouterInfo) (ssu2.Peer, bool) {
 		p.Hash = ri.Hash()
 		copy(p.Static[:], s)
 		copy(p.IntroKey[:], ik)
-		p.Addr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		if ap, ok := a.AddrPort(); ok && ap.Addr().Is4() && ap.Port() != 0 {
+			p.Addr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+		} else if p.Introducers = introducers(a); len(p.Introducers) == 0 {
+			continue
+		}
 		if m, ok := a.Get("mtu"); ok {
 			p.MTU, _ = strconv.Atoi(m)
 		}
 		return p, true
 	}
 	return ssu2.Peer{}, false
+}
+
+// introducers reads ihN, itagN and iexpN (N = 0..9) of an SSU2 address;
+// expired ones and ones without iexp are left out, as i2pd does.
+func introducers(a data.RouterAddress) []ssu2.Introducer {
+	var out []ssu2.Introducer
+	now := time.Now()
+	for n := 0; n <= 9; n++ {
+		k := strconv.Itoa(n)
+		h, ok1 := a.Base64Option("ih" + k)
+		tagS, ok2 := a.Get("itag" + k)
+		expS, ok3 := a.Get("iexp" + k)
+		if !ok1 || !ok2 || !ok3 || len(h) != 32 {
+			continue
+		}
+		tag, err1 := strconv.ParseUint(tagS, 10, 32)
+		exp, err2 := strconv.ParseInt(expS, 10, 64)
+		if err1 != nil || err2 != nil || tag == 0 || time.Unix(exp, 0).Before(now) {
+			continue
+		}
+		out = append(out, ssu2.Introducer{Hash: [32]byte(h), Tag: uint32(tag), Expires: time.Unix(exp, 0)})
+	}
+	return out
 }
 
 // checkSSU2RouterInfo is SSU2's check of the RouterInfo in
@@ -246,6 +269,19 @@ func (r *Router) ssu2Address() (data.RouterAddress, error) {
 		mtu = ssu2.DefaultMTU
 	}
 	cost := uint8(14)
+	if r.firewalled() {
+		// Reachable only through introducers (ssu2.rst, "Published
+		// Router Info" with introducers): no host and port.
+		opts["caps"] = "4"
+		opts["mtu"] = strconv.Itoa(mtu)
+		for n, in := range r.ssu2.Introducers(3) {
+			k := strconv.Itoa(n)
+			opts["ih"+k] = data.Base64Encode(in.Hash[:])
+			opts["itag"+k] = strconv.FormatUint(uint64(in.Tag), 10)
+			opts["iexp"+k] = strconv.FormatInt(in.Expires.Unix(), 10)
+		}
+		return data.NewRouterAddress(15, "SSU2", opts)
+	}
 	if r.cfg.Host != "" {
 		opts["host"] = r.cfg.Host
 		opts["port"] = strconv.Itoa(r.port)
@@ -261,8 +297,22 @@ func (r *Router) ssu2Address() (data.RouterAddress, error) {
 }
 
 // ssu2Caps are the SSU2 address caps: B (we can be Bob in a peer test)
-// (C, we introduce, comes with relaying: not built yet).
-func (r *Router) ssu2Caps() string { return "B" }
+// and C (we introduce firewalled routers).
+func (r *Router) ssu2Caps() string { return "BC" }
+
+// ssu2CanIntroduce: the router's SSU2 address has caps C.
+func (r *Router) ssu2CanIntroduce(h [32]byte) bool {
+	ri := r.netdb.Get(h)
+	if ri == nil {
+		return false
+	}
+	for _, a := range ri.Addresses {
+		if strings.HasPrefix(a.TransportStyle, "SSU") && strings.ContainsRune(a.Caps(), 'C') {
+			return true
+		}
+	}
+	return false
+}
 
 func (r *Router) verifyRouter(h [32]byte, msg, sig []byte) error {
 	ri := r.netdb.Get(h)
@@ -311,11 +361,31 @@ func (r *Router) firewalled() bool {
 // gives (R or U) and republishes it.
 func (r *Router) reachabilityChanged(st ssu2.Reachability) {
 	r.log.Info("peer test result", "status", st.String(), "caps", r.caps())
+	if r.firewalled() {
+		// Ask our introducers-to-be for relay tags (new dials ask in
+		// SessionRequest; i2pd answers only there).
+		for _, s := range r.ssu2.Sessions() {
+			if r.ssu2CanIntroduce(s.Remote()) {
+				r.ssu2.RequestRelayTag(s.Remote())
+			}
+		}
+	}
 	if err := r.resign(); err != nil {
 		r.log.Warn("re-signing RouterInfo failed", "err", err)
 		return
 	}
 	if r.netdb != nil {
+		r.netdb.RepublishSoon()
+	}
+}
+
+// introducersChanged republishes our RouterInfo with new introducers
+// while we are firewalled.
+func (r *Router) introducersChanged() {
+	if !r.firewalled() {
+		return
+	}
+	if err := r.resign(); err == nil && r.netdb != nil {
 		r.netdb.RepublishSoon()
 	}
 }
