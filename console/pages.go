@@ -132,6 +132,12 @@ func networkState(st router.Status) (state, class, help string) {
 	case st.Tunnels.Exploratory == 0:
 		return "Building tunnels", "warn", "Connected; the router is building its first tunnels. This usually takes under a minute."
 	}
+	switch st.Network.Status {
+	case "firewalled":
+		return "Firewalled", "warn", "The router works, but peer tests found that other routers cannot reach it: it is reached through introducers and carries fewer tunnels. Forward the router port (TCP and UDP) on your router/NAT to this machine to be fully reachable."
+	case "symmetric_nat":
+		return "Symmetric NAT", "warn", "The router works, but it sits behind a NAT that changes its port for every peer, so other routers cannot reach it directly. Forward the router port (UDP and TCP) to this machine, or use another network."
+	}
 	return "OK", "ok", "The router is connected and has tunnels. Set your browser's HTTP proxy to the address below to open .i2p sites."
 }
 

@@ -194,3 +194,14 @@ func TestAddressBookPage(t *testing.T) {
 		t.Errorf("published book: %v", err)
 	}
 }
+
+func TestNetworkStateReachability(t *testing.T) {
+	st := router.Status{}
+	st.Peers.SSU2, st.Tunnels.Exploratory, st.NetDB.Routers = 3, 4, 20
+	for status, want := range map[string]string{"ok": "OK", "testing": "OK", "unknown": "OK", "firewalled": "Firewalled", "symmetric_nat": "Symmetric NAT"} {
+		st.Network.Status = status
+		if got, _, _ := networkState(st); got != want {
+			t.Errorf("network.status %q: state %q, want %q", status, got, want)
+		}
+	}
+}
