@@ -103,6 +103,23 @@ func openSymmetric(pkt []byte, k, k2 *[32]byte) (header, []byte, error) {
 	return h, p, nil
 }
 
+// openBlocks opens a symmetric long-header message with key (as AEAD key
+// and k_header_2) and parses its blocks; a failure is counted as a
+// dropped datagram.
+func (t *Transport) openBlocks(pkt []byte, key *[32]byte) (header, []block, bool) {
+	h, p, err := openSymmetric(pkt, key, key)
+	if err != nil {
+		t.dropped.Add(1)
+		return h, nil, false
+	}
+	blocks, err := parseBlocks(p, nil)
+	if err != nil {
+		t.dropped.Add(1)
+		return h, nil, false
+	}
+	return h, blocks, true
+}
+
 // padTo appends a padding block so that the payload reaches min bytes, or
 // a random 0..max one.
 func padTo(p []byte, minLen, max int) []byte {
@@ -361,13 +378,11 @@ func (o *outbound) handle(pkt []byte, from netip.AddrPort) {
 		t.dropped.Add(1)
 		return
 	}
-	h, p, err := openSymmetric(pkt, ik, ik)
-	if err != nil || h.srcID != o.dstID {
-		t.dropped.Add(1)
+	h, blocks, ok := t.openBlocks(pkt, ik)
+	if !ok {
 		return
 	}
-	blocks, err := parseBlocks(p, nil)
-	if err != nil {
+	if h.srcID != o.dstID {
 		t.dropped.Add(1)
 		return
 	}
@@ -603,16 +618,11 @@ func (t *Transport) handleRequest(pkt []byte, from netip.AddrPort) {
 	ik := &t.cfg.IntroKey
 	t.hsIn.Add(uint64(len(pkt)))
 	if pkt[12] == typeTokenRequest {
-		h, p, err := openSymmetric(pkt, ik, ik)
-		if err != nil {
-			t.dropped.Add(1)
+		h, blocks, ok := t.openBlocks(pkt, ik)
+		if !ok {
 			return
 		}
-		if h.srcID == h.dstID {
-			t.dropped.Add(1)
-			return
-		}
-		if blocks, err := parseBlocks(p, nil); err != nil || !hasValidDateTime(blocks) {
+		if h.srcID == h.dstID || !hasValidDateTime(blocks) {
 			t.dropped.Add(1)
 			return
 		}

@@ -339,14 +339,8 @@ func (e *extensions) charlieGot2(bob *Session, pt PeerTest) {
 func (e *extensions) handlePeerTestPacket(pkt []byte, from netip.AddrPort) {
 	t := e.t
 	ik := &t.cfg.IntroKey
-	h, p, err := openSymmetric(pkt, ik, ik)
-	if err != nil {
-		t.dropped.Add(1)
-		return
-	}
-	blocks, err := parseBlocks(p, nil)
-	if err != nil {
-		t.dropped.Add(1)
+	h, blocks, ok := t.openBlocks(pkt, ik)
+	if !ok {
 		return
 	}
 	var pt *PeerTest

@@ -391,14 +391,8 @@ func (e *extensions) aliceGotResponse(w *relayWaiter, resp RelayResponse, from n
 func (e *extensions) handleHolePunch(pkt []byte, from netip.AddrPort) {
 	t := e.t
 	ik := &t.cfg.IntroKey
-	h, p, err := openSymmetric(pkt, ik, ik)
-	if err != nil {
-		t.dropped.Add(1)
-		return
-	}
-	blocks, err := parseBlocks(p, nil)
-	if err != nil {
-		t.dropped.Add(1)
+	h, blocks, ok := t.openBlocks(pkt, ik)
+	if !ok {
 		return
 	}
 	for _, b := range blocks {
