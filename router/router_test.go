@@ -267,15 +267,7 @@ func TestRouterInfo(t *testing.T) {
 	})
 	t.Run("no host", func(t *testing.T) {
 		// Without Open, which would listen on every interface.
-		dir := t.TempDir()
-		r, err := New(Config{DataDir: dir, NetID: 7, Bandwidth: 100})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if r.id, _, err = loadOrCreateIdentity(dir); err != nil {
-			t.Fatal(err)
-		}
-		r.hash = r.id.ident.Hash()
+		r := unopenedRouter(t)
 		r.port = 12345
 		if err := r.resign(); err != nil {
 			t.Fatal(err)
@@ -603,15 +595,7 @@ func testDB(t *testing.T, c netdb.Config) *netdb.DB {
 // TestSSU2Introducers: an SSU2 address with introducers and no host is
 // dialable through them; expired and incomplete introducers are left out.
 func TestSSU2Introducers(t *testing.T) {
-	dir := t.TempDir()
-	r, err := New(Config{DataDir: dir, NetID: 7, Bandwidth: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.id, _, err = loadOrCreateIdentity(dir); err != nil {
-		t.Fatal(err)
-	}
-	r.hash = r.id.ident.Hash()
+	r := unopenedRouter(t)
 	var ih [32]byte
 	ih[0] = 9
 	future := strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)
@@ -635,4 +619,19 @@ func TestSSU2Introducers(t *testing.T) {
 	if !ok || p.Addr.IsValid() || len(p.Introducers) != 1 || p.Introducers[0].Tag != 77 || p.Introducers[0].Hash != ih {
 		t.Fatalf("ssu2Peer = %+v, %v", p, ok)
 	}
+}
+
+// unopenedRouter is a Router with keys but without Open (no listeners).
+func unopenedRouter(t *testing.T) *Router {
+	t.Helper()
+	dir := t.TempDir()
+	r, err := New(Config{DataDir: dir, NetID: 7, Bandwidth: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.id, _, err = loadOrCreateIdentity(dir); err != nil {
+		t.Fatal(err)
+	}
+	r.hash = r.id.ident.Hash()
+	return r
 }
