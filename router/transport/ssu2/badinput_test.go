@@ -1057,4 +1057,3 @@ func termReason(s *Session, ik *[32]byte, pkt []byte) (int, bool) {
 	}
 	return 0, false
 }
-
