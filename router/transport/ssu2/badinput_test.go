@@ -9,7 +9,6 @@ import (
 	"errors"
 	mrand "math/rand/v2"
 	"net/netip"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -17,14 +16,6 @@ import (
 
 // ---- helpers ----
 
-// skipBug skips a test that shows a known bug of the code under test;
-// SSU2_BUGS=1 runs it (and it fails until the bug is fixed).
-func skipBug(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("SSU2_BUGS") == "" {
-		t.Skip(why)
-	}
-}
 
 // blackhole is an address nobody listens on: datagrams to it vanish.
 var blackhole = netip.MustParseAddrPort("192.0.2.1:9")
@@ -490,7 +481,6 @@ func TestBadTokenSessionRequests(t *testing.T) {
 // bytes) are answered with Retries of 32+7+9+3+0..8+16 = 67..75 bytes,
 // and an unconfirmed SessionCreated is resent five times on a timer.
 func TestNoAmplificationStrict(t *testing.T) {
-	skipBug(t, "bug: Retry is bigger than a TokenRequest (HandshakeBytesOut > HandshakeBytesIn); see the report")
 	nw := newMemNet()
 	b := newTestRouter(t, nw, func(c *Config) { c.RetryRate = 1000 })
 	for i := 0; i < 300; i++ {
@@ -504,7 +494,6 @@ func TestNoAmplificationStrict(t *testing.T) {
 
 // Same, for SessionCreated resent without any new SessionRequest.
 func TestNoAmplificationSessionCreatedResends(t *testing.T) {
-	skipBug(t, "bug: an unconfirmed SessionCreated is resent 5 times on a timer (6 SessionCreated for 1 SessionRequest); see the report")
 	nw := newMemNet()
 	b := newTestRouter(t, nw, nil)
 	from := spoofAddr(1)
@@ -521,7 +510,6 @@ func TestNoAmplificationSessionCreatedResends(t *testing.T) {
 // token Alice already holds (else one spoofed datagram breaks her
 // handshake).
 func TestSpoofedTokenRequestKeepsToken(t *testing.T) {
-	skipBug(t, "bug: every TokenRequest or bad-token SessionRequest replaces the address's token, even when rate-limited; see the report")
 	nw := newMemNet()
 	b := newTestRouter(t, nw, nil)
 	tap := installTap(nw)

@@ -288,7 +288,9 @@ func (o *outbound) longHeader(typ uint8, token uint64) header {
 func (o *outbound) sendTokenRequest() {
 	t := o.t
 	p := appendDateTime(nil, nowSeconds(t.cfg.now()))
-	p = padTo(p, 8, 16)
+	// Large enough for Bob's Retry to carry the Address block (he sends
+	// no more than he got).
+	p = padTo(p, 28, 16)
 	ik := &o.peer.IntroKey
 	pkt := sealSymmetric(o.longHeader(typeTokenRequest, 0), ik, ik, ik, p)
 	o.phase, o.sent = 0, [][]byte{pkt}
@@ -323,7 +325,9 @@ func (o *outbound) sendSessionRequest(token uint64) error {
 	if o.relayTag {
 		p = appendBlockHeader(p, blkRelayTagRequest, 0)
 	}
-	p = padTo(p, 8, 31)
+	// At least 40 bytes of payload (as i2pd), so that Bob's
+	// SessionCreated fits in what he received.
+	p = padTo(p, 40, 31)
 	pkt, err = o.ss.EncryptAndHash(pkt, p)
 	if err != nil {
 		return err
@@ -622,7 +626,7 @@ func (t *Transport) handleRequest(pkt []byte, from netip.AddrPort) {
 		if !ok {
 			return
 		}
-		if h.srcID == h.dstID || !hasValidDateTime(blocks) {
+		if h.srcID == h.dstID || !hasValidDateTime(blocks) || !t.allowRetry(from.Addr()) {
 			t.dropped.Add(1)
 			return
 		}
@@ -640,7 +644,11 @@ func (t *Transport) handleRequest(pkt []byte, from netip.AddrPort) {
 		return
 	}
 	if !t.tokenValid(from, h.token) {
-		// No DH for an unvalidated address: a Retry with a fresh token.
+		// No DH for an unvalidated address: a Retry with a token.
+		if !t.allowRetry(from.Addr()) {
+			t.dropped.Add(1)
+			return
+		}
 		t.sendRetry(h, from, t.issueToken(from, retryTokenLife), 0, len(pkt))
 		return
 	}
@@ -695,7 +703,9 @@ func (t *Transport) handleRequest(pkt []byte, from netip.AddrPort) {
 		return
 	}
 	if err != nil {
-		t.sendRetry(h, from, 0, ReasonClockSkew, len(pkt))
+		if t.allowRetry(from.Addr()) {
+			t.sendRetry(h, from, 0, ReasonClockSkew, len(pkt))
+		}
 		return
 	}
 	if t.replay.Seen(x, t.cfg.now()) {
@@ -733,7 +743,14 @@ func (t *Transport) handleRequest(pkt []byte, from netip.AddrPort) {
 			in.relayTag = tag
 		}
 	}
-	pl = padTo(pl, 8, 31)
+	// Padding only as far as the SessionCreated stays within the
+	// SessionRequest: never more out than in before the handshake is done.
+	room := len(pkt) - (64 + len(pl) + macLen + 3)
+	if room >= 0 {
+		var rb [1]byte
+		randRead(rb[:])
+		pl = appendPadding(pl, min(room, int(rb[0])%32))
+	}
 	out, err = ss.EncryptAndHash(out, pl)
 	if err != nil {
 		return
@@ -750,9 +767,10 @@ func (t *Transport) handleRequest(pkt []byte, from netip.AddrPort) {
 	}
 	t.mu.inbound[in.rcvID] = in
 	t.mu.Unlock()
+	// Not resent on a timer: Alice resends her SessionRequest, and each
+	// one gets this SessionCreated again (inbound.handle).
 	t.hsOut.Add(uint64(len(out)))
 	t.write(out, from)
-	go in.resendLoop()
 }
 
 func hasValidDateTime(blocks []block) bool {
@@ -768,20 +786,22 @@ func hasValidDateTime(blocks []block) bool {
 // Termination (token 0) for reason. The Retry stays smaller than three
 // times the request (ssu2.rst, Retry notes).
 func (t *Transport) sendRetry(h header, to netip.AddrPort, token uint64, reason uint8, reqLen int) {
-	if !t.allowRetry(to.Addr()) {
-		t.dropped.Add(1)
-		return
-	}
 	p := appendDateTime(nil, nowSeconds(t.cfg.now()))
-	p = appendAddress(p, to)
 	if token == 0 {
 		p = appendTermination(p, 0, reason)
 	}
-	p = padTo(p, 8, 8)
+	// The Address block only when the Retry stays within the request:
+	// we never send more than we received before the handshake is done.
+	if longHeaderLen+len(p)+5+len(to.Addr().Unmap().AsSlice())+macLen <= reqLen {
+		p = appendAddress(p, to)
+	}
+	if len(p) < 8 {
+		p = appendPadding(p, max(0, 8-len(p)-3))
+	}
 	rh := header{dstID: h.srcID, pn: randUint32(), typ: typeRetry, ver: protocolVersion, netID: t.cfg.NetID, srcID: h.dstID, token: token}
 	ik := &t.cfg.IntroKey
 	pkt := sealSymmetric(rh, ik, ik, ik, p)
-	if len(pkt) > 3*reqLen {
+	if len(pkt) > reqLen {
 		t.dropped.Add(1)
 		return
 	}
@@ -811,27 +831,6 @@ type inbound struct {
 	resends int
 	done    bool
 	wake    chan struct{}
-}
-
-func (in *inbound) resendLoop() {
-	tk := time.NewTicker(handshakeResend)
-	defer tk.Stop()
-	for {
-		select {
-		case <-in.t.ctx.Done():
-			return
-		case <-tk.C:
-		}
-		in.mu.Lock()
-		if in.done || in.resends >= 5 {
-			in.mu.Unlock()
-			return
-		}
-		in.resends++
-		in.mu.Unlock()
-		in.t.hsOut.Add(uint64(len(in.created)))
-		in.t.write(in.created, in.from)
-	}
 }
 
 func (in *inbound) fail(err error) {
@@ -871,6 +870,7 @@ func (in *inbound) handle(pkt []byte, from netip.AddrPort) {
 		xorSecond8(pkt, &t.cfg.IntroKey)
 		if pkt[12] == typeSessionRequest && in.resends < 5 {
 			in.resends++
+			t.hsOut.Add(uint64(len(in.created)))
 			t.write(in.created, in.from)
 			return
 		}

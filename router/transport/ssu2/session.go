@@ -93,6 +93,7 @@ type Session struct {
 	rto            time.Duration
 	recoveryPN     uint32
 	rtoCount       int
+	lastRTO        time.Time
 	lastRecv       time.Time
 	lastSend       time.Time
 	reasm          map[uint32]*partial
@@ -426,7 +427,10 @@ func (s *Session) pumpLocked(now time.Time) (pkts [][]byte, next time.Time, fail
 			rtoHit = true
 		}
 	}
-	if rtoHit {
+	if rtoHit && now.Sub(s.lastRTO) >= s.rto {
+		// One count per (backed-off) RTO period, however many packets
+		// expired in it.
+		s.lastRTO = now
 		s.rtoCount++
 		if s.rtoCount >= maxRTOs {
 			return nil, next, &TerminationError{Reason: ReasonTimeout}

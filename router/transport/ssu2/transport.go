@@ -474,6 +474,15 @@ func (t *Transport) housekeeping() {
 
 // issueToken makes a token for addr, valid for d.
 func (t *Transport) issueToken(addr netip.AddrPort, d time.Duration) uint64 {
+	now := t.cfg.now()
+	t.mu.Lock()
+	if e, ok := t.mu.issued[addr]; ok && now.Add(d/2).Before(e.expires) {
+		// Idempotent: a resent (or spoofed) request keeps the token
+		// already given to that address.
+		t.mu.Unlock()
+		return e.token
+	}
+	t.mu.Unlock()
 	tok := randUint64()
 	for tok == 0 {
 		tok = randUint64()
