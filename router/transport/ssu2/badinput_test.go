@@ -16,7 +16,6 @@ import (
 
 // ---- helpers ----
 
-
 // blackhole is an address nobody listens on: datagrams to it vanish.
 var blackhole = netip.MustParseAddrPort("192.0.2.1:9")
 
