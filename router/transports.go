@@ -61,7 +61,7 @@ func (r *Router) sessionCount() int {
 
 // reachable reports whether we can dial ri over a transport we run.
 func (r *Router) reachable(ri *data.RouterInfo) bool {
-	if r.ntcp2 != nil {
+	if r.ntcp2 != nil && !r.cfg.NTCP2Disabled {
 		if _, _, ok := ntcp2Peer(ri); ok {
 			return true
 		}
@@ -80,7 +80,7 @@ func (r *Router) reachable(ri *data.RouterInfo) bool {
 func (r *Router) dialRouter(ctx context.Context, ri *data.RouterInfo) (peerSession, error) {
 	h := ri.Hash()
 	np, naddr, nok := ntcp2Peer(ri)
-	nok = nok && r.ntcp2 != nil
+	nok = nok && r.ntcp2 != nil && !r.cfg.NTCP2Disabled
 	sp, sok := ssu2Peer(ri)
 	sok = sok && r.ssu2 != nil
 	if !nok && !sok {

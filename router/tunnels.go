@@ -24,7 +24,7 @@ func (s *hopSelector) SelectHops(n int) ([]*data.RouterInfo, error) {
 // selectHops picks n distinct routers for a tunnel: reachable over NTCP2,
 // ECIES (crypto type 4), not us, not marked bad in their profiles.
 func (r *Router) selectHops(n int) ([]*data.RouterInfo, error) {
-	var cands []*data.RouterInfo
+	var cands, bad []*data.RouterInfo
 	for _, ri := range r.netdb.Routers() {
 		if ri.Hash() == r.hash || ri.Identity.CryptoType() != 4 {
 			continue
@@ -32,10 +32,24 @@ func (r *Router) selectHops(n int) ([]*data.RouterInfo, error) {
 		if !r.reachable(ri) && r.session(ri.Hash()) == nil {
 			continue
 		}
-		if strings.ContainsAny(ri.Caps(), "GEU") || r.profiles.IsBad(ri.Hash()) || r.recentlyUnreachable(ri.Hash()) {
+		if strings.ContainsAny(ri.Caps(), "GEU") {
+			continue
+		}
+		if r.profiles.IsBad(ri.Hash()) || r.recentlyUnreachable(ri.Hash()) {
+			if r.session(ri.Hash()) != nil {
+				bad = append(bad, ri)
+			}
 			continue
 		}
 		cands = append(cands, ri)
+	}
+	if len(cands) < n {
+		// Too few good routers (a small net whose first builds timed
+		// out): rather than build nothing until the profiles decay, try
+		// again through bad ones we have a session with, as Java I2P
+		// falls back to its not-failing tier. Their low scores still make
+		// them the last choice.
+		cands = append(cands, bad...)
 	}
 	if len(cands) < n {
 		return nil, fmt.Errorf("router: %d usable routers, need %d", len(cands), n)

@@ -19,10 +19,10 @@ import (
 // without 5: firewalled; 7 with another port than ours: symmetric NAT.
 
 const (
-	peerTestFirst    = 5 * time.Second  // after start
-	peerTestRetry    = 30 * time.Second // while we do not know
-	peerTestInterval = 20 * time.Minute // once we know
-	peerTestWait5    = 5 * time.Second  // after an accepting message 4
+	peerTestFirst    = 500 * time.Millisecond // polling for a first Bob
+	peerTestRetry    = 30 * time.Second       // while we do not know
+	peerTestInterval = 20 * time.Minute       // once we know
+	peerTestWait5    = 5 * time.Second        // after an accepting message 4
 	peerTestTimeout  = 20 * time.Second
 	peerTestLife     = 60 * time.Second // Bob's and Charlie's state
 	maxPeerTests     = 64               // Bob's and Charlie's state entries
@@ -121,7 +121,21 @@ func (e *extensions) runPeerTests() {
 	if t.cfg.PublicAddr == nil || t.cfg.Sign == nil || t.cfg.CanTest == nil {
 		return
 	}
-	timer := time.NewTimer(peerTestFirst)
+	// The first test as soon as there is a Bob: before tunnel builds
+	// connect us to every router, so that Bob finds a Charlie we have
+	// no session with (i2pd's Charlie refuses Alice it knows, code 68).
+	tick := time.NewTicker(peerTestFirst)
+	for started := false; !started; {
+		select {
+		case <-t.ctx.Done():
+			tick.Stop()
+			return
+		case <-tick.C:
+		}
+		started = e.startPeerTest()
+	}
+	tick.Stop()
+	timer := time.NewTimer(peerTestRetry)
 	defer timer.Stop()
 	for {
 		select {
