@@ -217,6 +217,25 @@ func TestSSU2Only(t *testing.T) {
 		return warm >= netN, fmt.Sprintf("%d of %d warm", warm, netN)
 	})
 	t.Logf("i2pd routers have exploratory tunnels %v after up started", time.Since(start).Round(time.Second))
+	// And sessions with each other (the tunnels above may not work yet):
+	// an i2pd Bob needs an SSU2 session with a Charlie for our peer test.
+	countRe := regexp.MustCompile(`SSU2\s*\(\s*(\d+)\s*\)`)
+	tagRe := regexp.MustCompile(`<[^>]*>`)
+	waitFor(t, 4*time.Minute, "every i2pd router has SSU2 sessions with the 3 others", func() (bool, string) {
+		var counts []string
+		ok := true
+		for k := 1; k <= netN; k++ {
+			m := countRe.FindStringSubmatch(tagRe.ReplaceAllString(sn.page(k, "transports"), " "))
+			c := 0
+			if m != nil {
+				c, _ = strconv.Atoi(m[1])
+			}
+			counts = append(counts, strconv.Itoa(c))
+			ok = ok && c >= netN-1
+		}
+		return ok, "sessions " + strings.Join(counts, ",")
+	})
+	t.Logf("i2pd routers interconnected over SSU2 %v after up started", time.Since(start).Round(time.Second))
 
 	// The eepsite on r3: i2pd-net server waits until r3 has exploratory
 	// tunnels (slow on SSU2-only) and its LeaseSet is on a floodfill; it
@@ -240,8 +259,11 @@ func TestSSU2Only(t *testing.T) {
 	proxy := freePort(t)
 	nodeStart := time.Now()
 	n := startNodeWith(t, t.TempDir(), ourPort, options{
-		seed:       filepath.Join(dir, "seed.zip"),
-		minPeers:   4,
+		seed: filepath.Join(dir, "seed.zip"),
+		// One session of our own: the first peer test runs on it before
+		// tunnel builds connect us to every router (i2pd's Charlie
+		// refuses an Alice it has a session with, code 68).
+		minPeers:   1,
 		routerYAML: "  ntcp2:\n    enabled: false\n",
 		topYAML: fmt.Sprintf(`tunnels:
   - name: proxy
@@ -252,7 +274,7 @@ func TestSSU2Only(t *testing.T) {
 
 	// Joined over SSU2 only.
 	var st ssu2Status
-	waitFor(t, 60*time.Second, "SSU2 sessions with all 4 i2pd routers and none over NTCP2", func() (bool, string) {
+	waitFor(t, 60*time.Second, "SSU2 sessions with i2pd routers and none over NTCP2", func() (bool, string) {
 		s, err := n.ssu2Status()
 		if err != nil {
 			return false, err.Error()
@@ -261,9 +283,21 @@ func TestSSU2Only(t *testing.T) {
 		if s.Peers.NTCP2 != 0 {
 			t.Fatalf("an NTCP2 session on an SSU2-only net with ntcp2 disabled: %+v%s", s.Peers, n.peerList())
 		}
-		return s.Peers.SSU2 >= netN, fmt.Sprintf("%+v", s.Peers)
+		return s.Peers.SSU2 >= 1, fmt.Sprintf("%+v", s.Peers)
 	})
 	joined := time.Since(nodeStart)
+	// Peer test with i2pd as Bob and Charlie: reachable.
+	waitFor(t, 3*time.Minute, "network.status ok from an SSU2 peer test with i2pd as Bob and Charlie", func() (bool, string) {
+		s, err := n.ssu2Status()
+		if err != nil {
+			return false, err.Error()
+		}
+		return s.Network.Status == "ok", fmt.Sprintf("%+v", s.Network)
+	})
+	t.Logf("network.status ok %v after i2pgo's start", time.Since(nodeStart).Round(100*time.Millisecond))
+	if s, err := n.ssu2Status(); err == nil {
+		t.Logf("network %+v", s.Network)
+	}
 	t.Logf("i2pgo joined over SSU2 %v after its start: peers %+v", joined.Round(time.Millisecond), st.Peers)
 	short := st.RouterHash[:4]
 
@@ -310,6 +344,12 @@ func TestSSU2Only(t *testing.T) {
 	t.Logf("i2pgo HTTP proxy → i2pd eepsite on the SSU2-only net: 10 MiB in %v (%.2f MB/s), sha256 ok; first complete fetch %v after the first try, %v after i2pgo's start",
 		took.Round(time.Millisecond), float64(fileSize)/1e6/took.Seconds(), time.Since(fetchStart).Round(time.Second), time.Since(nodeStart).Round(time.Second))
 
+	// Side by side: the same file through i2pd r4's HTTP proxy (i2pd to
+	// i2pd over SSU2, same net, same time).
+	i2pdTook := fetchUntil(t, 5*time.Minute, "i2pd r4 HTTP proxy → i2pd eepsite over SSU2", "http://"+sr.b32+"/file", fmt.Sprintf("http://127.0.0.1:%d", base+444), "", sum)
+	t.Logf("i2pd r4 HTTP proxy → the same eepsite: 10 MiB in %v (%.2f MB/s); i2pgo %.2f MB/s",
+		i2pdTook.Round(time.Millisecond), float64(fileSize)/1e6/i2pdTook.Seconds(), float64(fileSize)/1e6/took.Seconds())
+
 	s, err := n.ssu2Status()
 	if err != nil {
 		t.Fatal(err)
@@ -332,8 +372,8 @@ func TestSSU2Only(t *testing.T) {
 }
 
 // TestSSU2Mixed: on the shared NTCP2+SSU2 net, i2pgo (both transports,
-// the default) has sessions over both at once, and an SSU2 peer test
-// makes network.status "ok".
+// the default) has sessions over both at once, and i2pd lists ours under
+// SSU2.
 func TestSSU2Mixed(t *testing.T) {
 	t.Run("sessions", func(t *testing.T) {
 		// i2pgo picks a transport at random per peer: with 4 peers all
@@ -392,48 +432,10 @@ func TestSSU2Mixed(t *testing.T) {
 		})
 		t.Logf("i2pd routers listing %s under SSU2: %v", short, listing)
 	})
-
-	t.Run("peertest", func(t *testing.T) {
-		// i2pd as Charlie refuses a test from an Alice it has a session
-		// with (code 68): few sessions, so minpeers 1.
-		start := time.Now()
-		n := startNodeWith(t, t.TempDir(), freePort(t), options{minPeers: 1})
-		nodeStart := start
-		var st ssu2Status
-		last := ""
-		ctx := time.Now().Add(5 * time.Minute)
-		for {
-			s, err := n.ssu2Status()
-			if err == nil {
-				st = s
-				cur := fmt.Sprintf("status %s ok %d failed %d bob %d charlie %d; peers ntcp2 %d ssu2 %d",
-					s.Network.Status, s.Network.PeerTestsOK, s.Network.PeerTestsFailed, s.Network.PeerTestsBob, s.Network.PeerTestsCharlie, s.Peers.NTCP2, s.Peers.SSU2)
-				if cur != last {
-					t.Logf("%6.1fs %s", time.Since(start).Seconds(), cur)
-					last = cur
-				}
-				if s.Network.Status == "ok" {
-					break
-				}
-				// The transport is chosen at random per peer: a node whose
-				// few sessions are all NTCP2 cannot test; start a fresh one.
-				if s.Peers.SSU2 == 0 && s.Network.PeerTestsOK+s.Network.PeerTestsFailed == 0 && time.Since(nodeStart) > 30*time.Second && time.Until(ctx) > time.Minute {
-					t.Logf("%6.1fs no SSU2 session after 30 s (%+v), starting a fresh node", time.Since(start).Seconds(), s.Peers)
-					n.stop()
-					n = startNodeWith(t, t.TempDir(), freePort(t), options{minPeers: 1})
-					nodeStart = time.Now()
-					last = ""
-				}
-			}
-			if time.Now().After(ctx) {
-				re := regexp.MustCompile(`(?i)peer ?test`)
-				for k := 1; k <= netN; k++ {
-					t.Logf("r%d i2pd.log, last peer test lines:\n%s", k, strings.Join(i2pdLogLines(netDir, k, re, 15), "\n"))
-				}
-				t.Fatalf("network.status not \"ok\" within 5 min: %+v; peers %+v%s", st.Network, st.Peers, n.peerList())
-			}
-			time.Sleep(time.Second)
-		}
-		t.Logf("network.status ok %v after start: %+v", time.Since(start).Round(100*time.Millisecond), st.Network)
-	})
+	// The peer test is checked on the SSU2-only net (TestSSU2Only): in
+	// this mixed 4-router net i2pd's routers talk to each other over
+	// NTCP2 (their simultaneous SSU2 handshakes collide at start, see
+	// ../shared/testnet README), so an i2pd Bob seldom has an SSU2
+	// session with a Charlie and answers code 2; i2pd's own routers stay
+	// "Testing" here.
 }

@@ -426,7 +426,7 @@ func (e *extensions) aliceGot4(bob *Session, pt PeerTest) {
 	a.msg4 = pt
 	e.mu.Unlock()
 	if pt.Code != PeerTestAccept {
-		t.log.Debug("peer test rejected", "code", pt.Code, "bob", shortHash(bob.remote))
+		t.log.Info("peer test rejected", "code", pt.Code, "bob", shortHash(bob.remote), "charlie", shortHash(pt.Hash))
 		e.finishAlice(a, ReachUnknown)
 		return
 	}
