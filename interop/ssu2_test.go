@@ -220,7 +220,6 @@ func TestSSU2Only(t *testing.T) {
 	// And sessions with each other (the tunnels above may not work yet):
 	// an i2pd Bob needs an SSU2 session with a Charlie for our peer test.
 	countRe := regexp.MustCompile(`SSU2\s*\(\s*(\d+)\s*\)`)
-	tagRe := regexp.MustCompile(`<[^>]*>`)
 	waitFor(t, 4*time.Minute, "every i2pd router has SSU2 sessions with the 3 others", func() (bool, string) {
 		var counts []string
 		ok := true

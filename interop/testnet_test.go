@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -98,18 +97,7 @@ var tagRe = regexp.MustCompile(`<[^>]*>`)
 
 func i2pdPage(t *testing.T, k int, page string) string {
 	t.Helper()
-	u := fmt.Sprintf("http://127.0.0.1:%d/", consolePort(k))
-	if page != "" {
-		u += "?page=" + page
-	}
-	c := http.Client{Timeout: 5 * time.Second}
-	resp, err := c.Get(u)
-	if err != nil {
-		return ""
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	s := strings.ReplaceAll(string(b), "<br>", "\n")
+	s := strings.ReplaceAll(rawConsolePage(consolePort(k), page), "<br>", "\n")
 	s = tagRe.ReplaceAllString(s, " ")
 	return strings.ReplaceAll(s, "&#160;", " ")
 }
