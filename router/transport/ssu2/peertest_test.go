@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -29,11 +30,14 @@ func (g *registry) get(h [32]byte) *ptRouter {
 	return g.rs[h]
 }
 
-func newPTRouter(t *testing.T, nw *memNet, g *registry) *ptRouter {
+func newPTRouter(t *testing.T, nw *memNet, g *registry, mods ...func(*Config)) *ptRouter {
 	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
 	r := &ptRouter{pub: pub, priv: priv}
-	var self *ptRouter
+	var self atomic.Pointer[Transport] // set once Run may already call PublicAddr
 	r.testRouter = newTestRouter(t, nw, func(c *Config) {
+		for _, m := range mods {
+			m(c)
+		}
 		c.Sign = func(m []byte) ([]byte, error) { return ed25519.Sign(priv, m), nil }
 		c.VerifyRouter = func(h [32]byte, m, sig []byte) error {
 			o := g.get(h)
@@ -55,9 +59,14 @@ func newPTRouter(t *testing.T, nw *memNet, g *registry) *ptRouter {
 			return Peer{}, false
 		}
 		c.CanTest = func(h [32]byte) bool { return g.get(h) != nil }
-		c.PublicAddr = func() netip.AddrPort { return self.t.Addr() }
+		c.PublicAddr = func() netip.AddrPort {
+			if t := self.Load(); t != nil {
+				return t.Addr()
+			}
+			return netip.AddrPort{}
+		}
 	})
-	self = r
+	self.Store(r.t)
 	g.mu.Lock()
 	g.rs[r.hash] = r
 	g.mu.Unlock()

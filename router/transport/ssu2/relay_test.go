@@ -16,8 +16,7 @@ func TestRelayIntroduction(t *testing.T) {
 	nw := newMemNet()
 	g := &registry{rs: make(map[[32]byte]*ptRouter)}
 	a, b := newPTRouter(t, nw, g), newPTRouter(t, nw, g)
-	c := newPTRouter(t, nw, g)
-	c.t.cfg.WantRelayTag = func([32]byte) bool { return true }
+	c := newPTRouter(t, nw, g, func(cfg *Config) { cfg.WantRelayTag = func([32]byte) bool { return true } })
 	ca := c.t.Addr()
 	var mu sync.Mutex
 	opened := map[netip.AddrPort]bool{}
