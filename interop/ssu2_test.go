@@ -382,7 +382,7 @@ func TestSSU2Mixed(t *testing.T) {
 		var st ssu2Status
 		for attempt := 1; ; attempt++ {
 			start := time.Now()
-			n = startNodeWith(t, t.TempDir(), freePort(t), options{minPeers: 4})
+			n = startNodeWith(t, t.TempDir(), freePort(t), options{minPeers: 4, routerYAML: bothTransports})
 			oneSided := time.Time{}
 			ok := false
 			for time.Now().Before(deadline) {
@@ -438,3 +438,7 @@ func TestSSU2Mixed(t *testing.T) {
 	// session with a Charlie and answers code 2; i2pd's own routers stay
 	// "Testing" here.
 }
+
+// bothTransports is the default transport config, spelled out (the
+// harness turns SSU2 off for the NTCP2-era tests unless told).
+const bothTransports = "  ntcp2:\n    enabled: true\n  ssu2:\n    enabled: true\n"
