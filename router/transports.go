@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/i2pgo/i2pgo/router/data"
-	"github.com/i2pgo/i2pgo/router/transport/ntcp2"
 	"github.com/i2pgo/i2pgo/router/transport/ssu2"
 )
 
@@ -253,8 +252,6 @@ func (r *Router) transportBytes() (in, out uint64) {
 	}
 	return
 }
-
-var _ = ntcp2.Peer{}
 
 // ssu2Address is our published SSU2 address: host and port when we have
 // a public host; without one, no host (outbound only, "caps=4").

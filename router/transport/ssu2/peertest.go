@@ -1,7 +1,6 @@
 package ssu2
 
 import (
-	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -595,5 +594,3 @@ func (s *Session) maxPayloadSafe() int {
 	defer s.mu.Unlock()
 	return s.maxPayload()
 }
-
-var _ = bytes.Equal

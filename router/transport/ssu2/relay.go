@@ -2,7 +2,6 @@ package ssu2
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -417,5 +416,3 @@ func (e *extensions) handleHolePunch(pkt []byte, from netip.AddrPort) {
 	}
 	t.dropped.Add(1)
 }
-
-var _ = binary.BigEndian
