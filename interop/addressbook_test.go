@@ -172,11 +172,10 @@ func TestAddressBook(t *testing.T) {
 	site := newFeedSite(t)
 	empty := []byte("# not yet\n")
 	site.feed.Store(&empty)
-	out, err := netCmd("server", netDir, "3", "abfeed", fmt.Sprint(site.port), "http").Output()
+	b32, err := i2pdServer(3, "abfeed", site.port, "http")
 	if err != nil {
-		t.Fatalf("i2pd-net server: %v", err)
+		t.Fatal(err)
 	}
-	b32 := strings.TrimSpace(string(out))
 	raw, err := os.ReadFile(filepath.Join(netDir, "r3", "abfeed.dat"))
 	if err != nil {
 		t.Fatal(err)

@@ -33,11 +33,10 @@ func TestBenchNet(t *testing.T) {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	port, sum := webServer(t)
-	b, err := netCmd("server", netDir, "3", "bench", fmt.Sprint(port)).Output()
+	site, err := i2pdServer(3, "bench", port)
 	if err != nil {
-		t.Fatalf("i2pd-net server: %v", err)
+		t.Fatal(err)
 	}
-	site := strings.TrimSpace(string(b))
 	toSite := freePort(t)
 	ours := freePort(t)
 	n := startNodeWith(t, t.TempDir(), freePort(t), options{bin: bin, topYAML: fmt.Sprintf(`tunnels:

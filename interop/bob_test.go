@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -243,26 +242,8 @@ func TestBOB(t *testing.T) {
 	}
 	i2pdSrv := make(chan made, 1)
 	go func() {
-		// i2pd-net server fails when no LeaseSet of the new tunnel reaches
-		// a floodfill after its own re-adds (a test net crowded with dead
-		// routers builds few tunnels): try it twice.
-		var m made
-		for try := 1; try <= 2; try++ {
-			out, err := netCmd("server", netDir, "3", "bobsrv", fmt.Sprint(srvPort), "server").Output()
-			m = made{strings.TrimSpace(string(out)), err}
-			var ee *exec.ExitError
-			if errors.As(err, &ee) {
-				tail := string(ee.Stderr)
-				if len(tail) > 600 {
-					tail = tail[len(tail)-600:]
-				}
-				m.err = fmt.Errorf("try %d: %w; stderr: ...%s", try, err, tail)
-			}
-			if err == nil {
-				break
-			}
-		}
-		i2pdSrv <- m
+		b32, err := i2pdServer(3, "bobsrv", srvPort, "server")
+		i2pdSrv <- made{b32, err}
 	}()
 	t.Cleanup(func() { <-i2pdSrv }) // the i2pd-net command has ended
 

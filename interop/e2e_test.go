@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -143,17 +142,15 @@ func waitTunnels(t *testing.T, n *node, within time.Duration) map[string]tunnelE
 func TestEndToEnd(t *testing.T) {
 	port, sum := webServer(t)
 	start := time.Now()
-	b32, err := netCmd("server", netDir, "3", "e2e", fmt.Sprint(port)).Output()
+	site, err := i2pdServer(3, "e2e", port)
 	if err != nil {
-		t.Fatalf("i2pd-net server: %v", err)
+		t.Fatal(err)
 	}
-	site := strings.TrimSpace(string(b32))
 	t.Logf("i2pd server tunnel %s on r3 after %v", site, time.Since(start).Round(time.Second))
-	b32, err = netCmd("server", netDir, "3", "e2e-elg", fmt.Sprint(port), "http", "i2cp.leaseSetEncType=0").Output()
+	elgSite, err := i2pdServer(3, "e2e-elg", port, "http", "i2cp.leaseSetEncType=0")
 	if err != nil {
-		t.Fatalf("i2pd-net server (ElGamal): %v", err)
+		t.Fatal(err)
 	}
-	elgSite := strings.TrimSpace(string(b32))
 	t.Logf("i2pd ElGamal-only server tunnel %s on r3 after %v", elgSite, time.Since(start).Round(time.Second))
 	local, localElg := freePort(t), freePort(t)
 	n := startNodeWith(t, t.TempDir(), freePort(t), options{topYAML: fmt.Sprintf(`tunnels:

@@ -191,11 +191,10 @@ func TestIRC(t *testing.T) {
 	}
 	watcher.send("JOIN #i2p")
 
-	b, err := netCmd("server", netDir, "3", "ircd", fmt.Sprint(port), "irc").Output()
+	ircSite, err := i2pdServer(3, "ircd", port, "irc")
 	if err != nil {
-		t.Fatalf("i2pd-net server: %v", err)
+		t.Fatal(err)
 	}
-	ircSite := strings.TrimSpace(string(b))
 	local := freePort(t)
 	n := startNodeWith(t, t.TempDir(), freePort(t), options{topYAML: fmt.Sprintf(`tunnels:
   - name: irc

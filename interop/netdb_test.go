@@ -76,7 +76,7 @@ func connectedTo(t *testing.T, k int, hash string) bool {
 func TestNetDbFromOneRouter(t *testing.T) {
 	seed := oneRouterSeed(t, 1)
 	start := time.Now()
-	n := startNodeWith(t, t.TempDir(), freePort(t), options{seed: seed, minPeers: -1})
+	n := startNodeWith(t, t.TempDir(), freePort(t), options{seed: seed, minPeers: -1, freshIdentity: true})
 	var st status
 	waitFor(t, 2*time.Minute, "netDb learns every router", func() (bool, string) {
 		s, err := n.status()
@@ -176,11 +176,11 @@ func TestFloodfill(t *testing.T) {
 	})
 	// A server tunnel on r3 publishes a LeaseSet to r1/r2, which flood it
 	// to the other floodfills: us.
-	addr, err := netCmd("server", netDir, "3", fmt.Sprintf("ffsite%d", time.Now().Unix()%100000), "8081").Output()
+	addr, err := i2pdServer(3, fmt.Sprintf("ffsite%d", time.Now().Unix()%100000), 8081)
 	if err != nil {
-		t.Fatalf("i2pd-net server: %v", err)
+		t.Fatal(err)
 	}
-	t.Logf("i2pd server tunnel %s", strings.TrimSpace(string(addr)))
+	t.Logf("i2pd server tunnel %s", addr)
 	var st status
 	waitFor(t, 4*time.Minute, "a LeaseSet stored with us, and lookups answered", func() (bool, string) {
 		s, err := n.status()

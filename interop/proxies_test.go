@@ -81,11 +81,10 @@ func curlUntil(t *testing.T, within time.Duration, what, want string, args ...st
 // value the client spoofed.
 func TestProxies(t *testing.T) {
 	eep := newHeaderSite(t, "i2pd-site")
-	b32, err := netCmd("server", netDir, "3", "proxies", fmt.Sprint(eep.port), "server").Output()
+	site, err := i2pdServer(3, "proxies", eep.port, "server")
 	if err != nil {
-		t.Fatalf("i2pd-net server: %v", err)
+		t.Fatal(err)
 	}
-	site := strings.TrimSpace(string(b32))
 	ours := newHeaderSite(t, "i2pgo-site")
 	httpPort, socksPort := freePort(t), freePort(t)
 	n := startNodeWith(t, t.TempDir(), freePort(t), options{topYAML: fmt.Sprintf(`tunnels:

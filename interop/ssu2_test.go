@@ -3,6 +3,7 @@
 package interop
 
 import (
+	"archive/zip"
 	"bytes"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/i2pgo/i2pgo/router/data"
 )
 
 // SSU2 interop: an SSU2-only i2pd net of our own (TestSSU2Only) and the
@@ -150,22 +153,18 @@ func i2pdLogLines(dir string, k int, re *regexp.Regexp, max int) []string {
 	return out
 }
 
-// TestSSU2Only is the acceptance "An SSU2-only test net
-// (I2PD_NET_NTCP2=false): i2pgo joins over SSU2, builds tunnels through
-// i2pd, and fetches an eepsite hosted on an i2pd router". It runs its own
-// 4-router SSU2-only net at the harness's base port + 3000
-// (I2PGO_SSU2_NETBASE overrides it) and always stops it at the end, also
-// with I2PGO_KEEP_NET=1 (that keeps only the shared net). On failure the
-// net's directory is kept for its logs.
-func TestSSU2Only(t *testing.T) {
-	hb, _ := strconv.Atoi(netBase)
-	base, _ := strconv.Atoi(envOr("I2PGO_SSU2_NETBASE", strconv.Itoa(hb+3000)))
-	dir, err := os.MkdirTemp("", "i2pgo-ssu2only-net")
+// startOwnNet starts a 4-router i2pd net of its own at base (env: more
+// I2PD_NET_* settings) and stops it when the test ends, also with
+// I2PGO_KEEP_NET=1 (that keeps only the shared net). On failure it logs
+// the i2pd routers' SSU2 lines and those naming our endpoint (ourPort)
+// and keeps the net's directory for the logs.
+func startOwnNet(t *testing.T, what string, base, ourPort int, env ...string) *ssu2Net {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "i2pgo-ssu2-net")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sn := &ssu2Net{dir: dir, base: base, env: []string{"I2PD_NET_NTCP2=false", "I2PD_NET_SSU2=true", "I2PD_NET_WARM_TIMEOUT=300"}}
-	ourPort := freePort(t)
+	sn := &ssu2Net{dir: dir, base: base, env: env}
 	t.Cleanup(func() {
 		if t.Failed() {
 			re := regexp.MustCompile(`SSU2|PeerTest|Tunnels: Can't`)
@@ -180,33 +179,27 @@ func TestSSU2Only(t *testing.T) {
 			t.Logf("i2pd-net down %s: %v\n%s", dir, err, out)
 		}
 		if t.Failed() {
-			t.Logf("SSU2-only net stopped; its directory %s is kept for the logs", dir)
+			t.Logf("%s net stopped; its directory %s is kept for the logs", what, dir)
 		} else {
 			os.RemoveAll(dir)
 		}
 	})
-
 	start := time.Now()
-	up := sn.cmd("up", strconv.Itoa(netN), dir)
-	if out, err := up.CombinedOutput(); err != nil {
-		t.Fatalf("i2pd-net up (SSU2-only, base %d): %v\n%s", base, err, out)
+	if out, err := sn.cmd("up", strconv.Itoa(netN), dir).CombinedOutput(); err != nil {
+		t.Fatalf("i2pd-net up (%s, base %d): %v\n%s", what, base, err, out)
 	}
-	env, _ := os.ReadFile(filepath.Join(dir, "net.env"))
-	if !strings.Contains(string(env), "NTCP2=false") {
-		t.Fatalf("the net is not SSU2-only: net.env:\n%s", env)
-	}
-	t.Logf("SSU2-only net of %d i2pd routers up in %s at base %d after %v", netN, dir, base, time.Since(start).Round(100*time.Millisecond))
+	t.Logf("%s net of %d i2pd routers up in %s at base %d after %v", what, netN, dir, base, time.Since(start).Round(100*time.Millisecond))
+	return sn
+}
 
-	// i2pd needs ~100 s on an SSU2-only net before its routers have
-	// sessions with each other (README, "Quirks"). Wait at least until
-	// every i2pd router counts tunnels (i2pd-net status; this comes after
-	// ~15 s and does not prove they work). Seen 2026-12-02: an i2pgo whose
-	// early builds through i2pd all time out marks every i2pd router bad
-	// in its profiles (5 timeouts, 1 h half life) and builds nothing after
-	// 24 failures; the exploratory check below then fails.
-	tunnelsRe := regexp.MustCompile(`tunnels=(\d+)`)
-	waitFor(t, 4*time.Minute, "every i2pd router of the SSU2-only net has exploratory tunnels", func() (bool, string) {
-		out, _ := sn.cmd("status", dir).Output()
+var tunnelsRe = regexp.MustCompile(`tunnels=(\d+)`)
+
+// waitWarm waits until every i2pd router of the net counts exploratory
+// tunnels (i2pd-net status).
+func (sn *ssu2Net) waitWarm(t *testing.T, since time.Time) {
+	t.Helper()
+	waitFor(t, 4*time.Minute, "every i2pd router of the net has exploratory tunnels", func() (bool, string) {
+		out, _ := sn.cmd("status", sn.dir).Output()
 		m := tunnelsRe.FindAllStringSubmatch(string(out), -1)
 		warm := 0
 		for _, x := range m {
@@ -216,49 +209,88 @@ func TestSSU2Only(t *testing.T) {
 		}
 		return warm >= netN, fmt.Sprintf("%d of %d warm", warm, netN)
 	})
-	t.Logf("i2pd routers have exploratory tunnels %v after up started", time.Since(start).Round(time.Second))
-	// And sessions with each other (the tunnels above may not work yet):
-	// an i2pd Bob needs an SSU2 session with a Charlie for our peer test.
-	countRe := regexp.MustCompile(`SSU2\s*\(\s*(\d+)\s*\)`)
-	waitFor(t, 4*time.Minute, "every i2pd router has SSU2 sessions with the 3 others", func() (bool, string) {
+	t.Logf("i2pd routers have exploratory tunnels %v after up started", time.Since(since).Round(time.Second))
+}
+
+var ssu2CountRe = regexp.MustCompile(`SSU2\s*\(\s*(\d+)\s*\)`)
+
+// ssu2Sessions is how many SSU2 sessions router k's transports page counts.
+func (sn *ssu2Net) ssu2Sessions(k int) int {
+	m := ssu2CountRe.FindStringSubmatch(tagRe.ReplaceAllString(sn.page(k, "transports"), " "))
+	if m == nil {
+		return 0
+	}
+	c, _ := strconv.Atoi(m[1])
+	return c
+}
+
+// waitSSU2Sessions waits until router k (1-based) has at least min[k-1]
+// SSU2 sessions.
+func (sn *ssu2Net) waitSSU2Sessions(t *testing.T, since time.Time, min []int) {
+	t.Helper()
+	waitFor(t, 4*time.Minute, fmt.Sprintf("i2pd routers with SSU2 sessions %v", min), func() (bool, string) {
 		var counts []string
 		ok := true
-		for k := 1; k <= netN; k++ {
-			m := countRe.FindStringSubmatch(tagRe.ReplaceAllString(sn.page(k, "transports"), " "))
-			c := 0
-			if m != nil {
-				c, _ = strconv.Atoi(m[1])
-			}
+		for k := 1; k <= len(min); k++ {
+			c := sn.ssu2Sessions(k)
 			counts = append(counts, strconv.Itoa(c))
-			ok = ok && c >= netN-1
+			ok = ok && c >= min[k-1]
 		}
 		return ok, "sessions " + strings.Join(counts, ",")
 	})
-	t.Logf("i2pd routers interconnected over SSU2 %v after up started", time.Since(start).Round(time.Second))
+	t.Logf("i2pd routers interconnected over SSU2 %v after up started", time.Since(since).Round(time.Second))
+}
+
+// TestSSU2Only is the acceptance "An SSU2-only test net
+// (I2PD_NET_NTCP2=false): i2pgo joins over SSU2, builds tunnels through
+// i2pd, and fetches an eepsite hosted on an i2pd router". It runs its own
+// 4-router SSU2-only net at the harness's base port + 3000
+// (I2PGO_SSU2_NETBASE overrides it) and always stops it at the end, also
+// with I2PGO_KEEP_NET=1 (that keeps only the shared net). On failure the
+// net's directory is kept for its logs.
+func TestSSU2Only(t *testing.T) {
+	hb, _ := strconv.Atoi(netBase)
+	base, _ := strconv.Atoi(envOr("I2PGO_SSU2_NETBASE", strconv.Itoa(hb+3000)))
+	ourPort := freePort(t)
+	start := time.Now()
+	sn := startOwnNet(t, "SSU2-only", base, ourPort, "I2PD_NET_NTCP2=false", "I2PD_NET_SSU2=true", "I2PD_NET_WARM_TIMEOUT=300")
+	dir := sn.dir
+	env, _ := os.ReadFile(filepath.Join(dir, "net.env"))
+	if !strings.Contains(string(env), "NTCP2=false") {
+		t.Fatalf("the net is not SSU2-only: net.env:\n%s", env)
+	}
+	// i2pd needs ~100 s on an SSU2-only net before its routers have
+	// sessions with each other (README, "Quirks"). Wait at least until
+	// every i2pd router counts tunnels (i2pd-net status; this comes after
+	// ~15 s and does not prove they work). Seen 2026-12-02: an i2pgo whose
+	// early builds through i2pd all time out marks every i2pd router bad
+	// in its profiles (5 timeouts, 1 h half life) and builds nothing after
+	// 24 failures; the exploratory check below then fails.
+	sn.waitWarm(t, start)
+	// And sessions with each other (the tunnels above may not work yet):
+	// an i2pd Bob needs an SSU2 session with a Charlie for our peer test.
+	sn.waitSSU2Sessions(t, start, []int{netN - 1, netN - 1, netN - 1, netN - 1})
 
 	// The eepsite on r3: i2pd-net server waits until r3 has exploratory
 	// tunnels (slow on SSU2-only) and its LeaseSet is on a floodfill; it
 	// runs while i2pgo joins.
 	webPort, sum := webServer(t)
 	type serverResult struct {
-		b32    string
-		stderr string
-		err    error
-		at     time.Duration
+		b32 string
+		err error
+		at  time.Duration
 	}
 	serverDone := make(chan serverResult, 1)
 	go func() {
-		c := sn.cmd("server", dir, "3", "ssu2site", strconv.Itoa(webPort))
-		var stdout, stderr bytes.Buffer
-		c.Stdout, c.Stderr = &stdout, &stderr
-		err := c.Run()
-		serverDone <- serverResult{strings.TrimSpace(stdout.String()), stderr.String(), err, time.Since(start)}
+		b32, err := i2pdServerIn(sn.cmd, dir, 3, "ssu2site", webPort)
+		serverDone <- serverResult{b32, err, time.Since(start)}
 	}()
 
 	proxy := freePort(t)
 	nodeStart := time.Now()
 	n := startNodeWith(t, t.TempDir(), ourPort, options{
-		seed: filepath.Join(dir, "seed.zip"),
+		seed:          filepath.Join(dir, "seed.zip"),
+		freshIdentity: true, // another net
 		// One session of our own: the first peer test runs on it before
 		// tunnel builds connect us to every router (i2pd's Charlie
 		// refuses an Alice it has a session with, code 68).
@@ -331,8 +363,8 @@ func TestSSU2Only(t *testing.T) {
 	case <-time.After(10 * time.Minute):
 		t.Fatalf("i2pd-net server did not return within 10 min")
 	}
-	if sr.err != nil || !strings.HasSuffix(sr.b32, ".b32.i2p") {
-		t.Fatalf("i2pd-net server on r3: %v, stdout %q\n%s", sr.err, sr.b32, sr.stderr)
+	if sr.err != nil {
+		t.Fatal(sr.err)
 	}
 	t.Logf("i2pd eepsite %s on r3, LeaseSet on a floodfill %v after up started", sr.b32, sr.at.Round(time.Second))
 
@@ -431,12 +463,148 @@ func TestSSU2Mixed(t *testing.T) {
 		})
 		t.Logf("i2pd routers listing %s under SSU2: %v", short, listing)
 	})
-	// The peer test is checked on the SSU2-only net (TestSSU2Only): in
-	// this mixed 4-router net i2pd's routers talk to each other over
-	// NTCP2 (their simultaneous SSU2 handshakes collide at start, see
-	// ../shared/testnet README), so an i2pd Bob seldom has an SSU2
-	// session with a Charlie and answers code 2; i2pd's own routers stay
-	// "Testing" here.
+	// The peer test is in TestSSU2MixedPeerTest: in this net i2pd's
+	// routers talk to each other mostly over NTCP2 (their simultaneous
+	// SSU2 handshakes collide at start, see ../shared/testnet README), so
+	// an i2pd Bob seldom has an SSU2 session with a Charlie and answers
+	// code 2; i2pd's own routers stay "Testing" here.
+}
+
+// TestSSU2MixedPeerTest is the acceptance "in a mixed net ... peer tests
+// run with i2pd as Bob and Charlie, and our status becomes OK". Its own
+// net (harness base + 4000, or I2PGO_MIXED_NETBASE) runs NTCP2 and SSU2
+// on every router, but the floodfills r1 and r2 leave their NTCP2
+// address unpublished, as a router whose TCP port is firewalled does:
+// whoever dials them comes over SSU2. So r1 and r2 always have an SSU2
+// session with each other (what an i2pd Bob needs to find a Charlie),
+// while r3 and r4 publish both and are dialled over either. i2pgo runs
+// both transports and is seeded with r1 alone: its first session, over
+// SSU2, makes r1 its Bob; r1 picks a Charlie among its own SSU2 sessions
+// (r2, or r3/r4 where they came over SSU2), none of which has a session
+// with us yet (i2pd's Charlie refuses an Alice it has an SSU2 session
+// with, code 68).
+func TestSSU2MixedPeerTest(t *testing.T) {
+	hb, _ := strconv.Atoi(netBase)
+	base, _ := strconv.Atoi(envOr("I2PGO_MIXED_NETBASE", strconv.Itoa(hb+4000)))
+	wrapper := filepath.Join(t.TempDir(), "i2pd")
+	real := os.Getenv("I2PD_BIN")
+	if real == "" {
+		real = filepath.Join(testnetDir, "bin", "i2pd")
+	}
+	// i2pd-net runs I2PD_BIN with --datadir DIR/rK first; options on
+	// i2pd's command line win over its i2pd.conf.
+	script := `#!/bin/sh
+extra=""
+prev=""
+for a in "$@"; do
+  if [ "$prev" = "--datadir" ]; then
+    case "${a##*/}" in r1|r2) extra="--ntcp2.published=false" ;; esac
+  fi
+  prev="$a"
+done
+exec ` + real + ` "$@" $extra
+`
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ourPort := freePort(t)
+	start := time.Now()
+	sn := startOwnNet(t, "mixed (r1, r2 NTCP2 unpublished)", base, ourPort, "I2PD_BIN="+wrapper, "I2PD_NET_NTCP2=true", "I2PD_NET_SSU2=true")
+
+	// The net is what this test says: r1 and r2 publish no NTCP2 host,
+	// r3 and r4 publish both.
+	for k := 1; k <= netN; k++ {
+		ri, err := os.ReadFile(filepath.Join(sn.dir, fmt.Sprintf("r%d", k), "router.info"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ntcp2Host := riAddressHasHost(ri, "NTCP2")
+		if ntcp2Host != (k > 2) || !riAddressHasHost(ri, "SSU2") {
+			t.Fatalf("r%d: NTCP2 published with a host %v, SSU2 with a host %v; want NTCP2 only on r3, r4 and SSU2 on all", k, ntcp2Host, riAddressHasHost(ri, "SSU2"))
+		}
+	}
+	sn.waitSSU2Sessions(t, start, []int{1, 1})
+
+	seed := filepath.Join(t.TempDir(), "r1.zip")
+	writeSeed(t, sn, seed, 1)
+	nodeStart := time.Now()
+	n := startNodeWith(t, t.TempDir(), ourPort, options{
+		seed:          seed,
+		freshIdentity: true, // another net
+		minPeers:      1,
+		routerYAML:    bothTransports,
+	})
+	waitFor(t, 3*time.Minute, "network.status ok from a peer test with i2pd as Bob and Charlie", func() (bool, string) {
+		s, err := n.ssu2Status()
+		if err != nil {
+			return false, err.Error()
+		}
+		return s.Network.Status == "ok", fmt.Sprintf("%+v peers %+v%s", s.Network, s.Peers, n.peerList())
+	})
+	s, err := n.ssu2Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("network.status ok %v after i2pgo's start: network %+v, peers %+v%s", time.Since(nodeStart).Round(100*time.Millisecond), s.Network, s.Peers, n.peerList())
+	if s.Network.PeerTestsOK == 0 {
+		t.Fatalf("status ok without a peer test that passed: %+v", s.Network)
+	}
+	// Every router of this net is an i2pd: which one was Bob? i2pd logs
+	// nothing at Info for a relayed peer test, so name the sessions we
+	// had (each is an i2pd router) and the i2pd routers' SSU2 counts.
+	var counts []string
+	for k := 1; k <= netN; k++ {
+		counts = append(counts, fmt.Sprintf("r%d %d", k, sn.ssu2Sessions(k)))
+	}
+	t.Logf("i2pd SSU2 sessions now: %s", strings.Join(counts, ", "))
+}
+
+// riAddressHasHost reports whether the RouterInfo ri has an address of
+// the given transport style with a host.
+func riAddressHasHost(ri []byte, style string) bool {
+	r, err := data.ParseRouterInfo(ri)
+	if err != nil {
+		return false
+	}
+	for _, a := range r.Addresses {
+		if a.TransportStyle == style && a.Host() != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// writeSeed writes a reseed zip of routers ks of the net sn (their
+// router.info files, named routerInfo-HASH.dat as i2pd-net ri lists them).
+func writeSeed(t *testing.T, sn *ssu2Net, path string, ks ...int) {
+	t.Helper()
+	out, err := sn.cmd("ri", sn.dir).Output()
+	if err != nil {
+		t.Fatalf("i2pd-net ri: %v", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(f)
+	for _, k := range ks {
+		hash := ""
+		for _, line := range strings.Split(string(out), "\n") {
+			if fs := strings.Fields(line); len(fs) >= 3 && fs[0] == fmt.Sprintf("r%d", k) {
+				hash = fs[1]
+			}
+		}
+		ri, err := os.ReadFile(filepath.Join(sn.dir, fmt.Sprintf("r%d", k), "router.info"))
+		if err != nil || hash == "" {
+			t.Fatalf("r%d: router.info %v, hash %q", k, err, hash)
+		}
+		w, _ := zw.Create("routerInfo-" + hash + ".dat")
+		w.Write(ri)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 }
 
 // bothTransports is the default transport config, spelled out (the

@@ -180,6 +180,60 @@ type options struct {
 	topYAML string
 	// bin is the i2pgo binary; empty: the race-detector build.
 	bin string
+	// freshIdentity: new router keys, not one that an earlier node of
+	// this run used (see identities).
+	freshIdentity bool
+}
+
+// identities are the router keys of nodes that have stopped, handed to
+// the next nodes. i2pd 2.45.1 never forgets a dead router on a net of
+// fewer than 90 (NetDb::SaveUpdated makes every unreachable one
+// reachable again each minute) and never counts builds that a dead hop
+// left unanswered against it (IsLowReplyRate is commented out in
+// Profiling.cpp), so each node of a new identity left one more dead hop
+// in every i2pd router's tunnel builds for the rest of the run: by the
+// last tests of a full run, i2pd's build success had fallen to 6-26 %
+// and its LeaseSets stopped reaching the floodfills. A node with an
+// identity from here publishes a newer RouterInfo (its new port) and
+// sends it in each session it opens, replacing the dead one.
+var identities struct {
+	sync.Mutex
+	keys  [][]byte        // router.keys.json contents
+	inUse map[string]bool // by contents
+}
+
+// takeIdentity puts a free identity into datadir (unless it has keys
+// already) and marks it in use; it returns the function that frees it
+// again once the node has stopped.
+func takeIdentity(datadir string, fresh bool) (release func()) {
+	path := filepath.Join(datadir, "router.keys.json")
+	identities.Lock()
+	defer identities.Unlock()
+	if identities.inUse == nil {
+		identities.inUse = make(map[string]bool)
+	}
+	if b, err := os.ReadFile(path); err == nil {
+		identities.inUse[string(b)] = true
+	} else if !fresh {
+		for _, k := range identities.keys {
+			if !identities.inUse[string(k)] && os.MkdirAll(datadir, 0o700) == nil && os.WriteFile(path, k, 0o600) == nil {
+				identities.inUse[string(k)] = true
+				break
+			}
+		}
+	}
+	return func() {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return
+		}
+		identities.Lock()
+		defer identities.Unlock()
+		if _, known := identities.inUse[string(b)]; !known {
+			identities.keys = append(identities.keys, b)
+		}
+		identities.inUse[string(b)] = false
+	}
 }
 
 // startNode writes a config into dir (kept across restarts) and starts
@@ -235,6 +289,7 @@ log:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	release := takeIdentity(filepath.Join(dir, "data"), o.freshIdentity)
 	n := &node{t: t, dir: dir, config: cfgPath, console: consoleAddr, log: &syncBuf{}, done: make(chan error, 1)}
 	bin := i2pgoBin
 	if o.bin != "" {
@@ -244,13 +299,20 @@ log:
 	n.cmd.Stdout = n.log
 	n.cmd.Stderr = n.log
 	if err := n.cmd.Start(); err != nil {
+		release()
 		t.Fatal(err)
 	}
 	go func() { n.done <- n.cmd.Wait() }()
 	t.Cleanup(func() {
 		n.stop()
+		release()
 		if t.Failed() {
 			t.Logf("i2pgo log:\n%s", n.logString())
+			if o.seed == filepath.Join(netDir, "seed.zip") {
+				// How the i2pd routers fare (build_rate, known routers).
+				out, _ := netCmd("status", netDir).CombinedOutput()
+				t.Logf("i2pd-net status:\n%s", out)
+			}
 		}
 	})
 	return n
@@ -359,4 +421,35 @@ func (n *node) logString() string {
 	n.log.mu.Lock()
 	defer n.log.mu.Unlock()
 	return n.log.b.String()
+}
+
+// i2pdServer adds a server tunnel to i2pd router k of the main test net
+// (`i2pd-net server DIR K NAME PORT [TYPE] [key=value ...]`) and returns
+// its b32 address.
+func i2pdServer(k int, name string, port int, args ...string) (string, error) {
+	return i2pdServerIn(netCmd, netDir, k, name, port, args...)
+}
+
+// i2pdServerIn is i2pdServer on the net in dir, whose commands mk makes.
+// i2pd-net re-adds a tunnel whose LeaseSet does not reach a floodfill
+// (the LeaseSet race of i2pd 2.45.1, testnet README); on a net whose
+// routers build few tunnels it can still give up, so the command is run
+// up to twice. A failure carries the tail of i2pd-net's log.
+func i2pdServerIn(mk func(...string) *exec.Cmd, dir string, k int, name string, port int, args ...string) (string, error) {
+	var errs []string
+	for try := 1; try <= 2; try++ {
+		c := mk(append([]string{"server", dir, strconv.Itoa(k), name, strconv.Itoa(port)}, args...)...)
+		var stdout, stderr bytes.Buffer
+		c.Stdout, c.Stderr = &stdout, &stderr
+		err := c.Run()
+		if b32 := strings.TrimSpace(stdout.String()); err == nil && strings.HasSuffix(b32, ".b32.i2p") {
+			return b32, nil
+		}
+		tail := stderr.String()
+		if len(tail) > 800 {
+			tail = "..." + tail[len(tail)-800:]
+		}
+		errs = append(errs, fmt.Sprintf("try %d: %v; i2pd-net said: %s", try, err, strings.TrimSpace(tail)))
+	}
+	return "", fmt.Errorf("i2pd-net server r%d %s: %s", k, name, strings.Join(errs, "\n"))
 }
