@@ -293,25 +293,8 @@ func TestSpoofedSourceDataNoMigration(t *testing.T) {
 	if bs.Addr() != aAddr {
 		t.Fatalf("Bob sees Alice at %v, want %v", bs.Addr(), aAddr)
 	}
-	// Steal Alice's next big data packet.
-	var stolen []byte
-	var mu sync.Mutex
-	tap.setFilter(func(from, to netip.AddrPort, p []byte) bool {
-		if from == aAddr && to == bAddr && len(p) > 600 {
-			mu.Lock()
-			defer mu.Unlock()
-			if stolen == nil {
-				stolen = bytes.Clone(p)
-				return false
-			}
-		}
-		return true
-	})
 	m1 := i2npMsg(1, 700)
-	as.Send(m1)
-	waitFor(t, 5*time.Second, "the stolen packet", func() bool { mu.Lock(); defer mu.Unlock(); return stolen != nil })
-	tap.setFilter(nil)
-	tap.reset()
+	stolen := stealPacket(t, tap, as, aAddr, bAddr, m1)
 	evil := spoofAddr(7)
 	inject(t, b, evil, stolen)
 	flush(t, b)
@@ -342,6 +325,86 @@ func TestSpoofedSourceDataNoMigration(t *testing.T) {
 		t.Fatalf("extra message %d delivered", binary.BigEndian.Uint32(m[1:]))
 	default:
 	}
+}
+
+// stealPacket sends m from Alice's session as and takes the first big
+// datagram it makes off the wire before Bob sees it.
+func stealPacket(t *testing.T, tap *tapLog, as *Session, aAddr, bAddr netip.AddrPort, m []byte) []byte {
+	t.Helper()
+	var stolen []byte
+	var mu sync.Mutex
+	tap.setFilter(func(from, to netip.AddrPort, p []byte) bool {
+		if from == aAddr && to == bAddr && len(p) > 600 {
+			mu.Lock()
+			defer mu.Unlock()
+			if stolen == nil {
+				stolen = bytes.Clone(p)
+				return false
+			}
+		}
+		return true
+	})
+	as.Send(m)
+	waitFor(t, 5*time.Second, "the stolen packet", func() bool { mu.Lock(); defer mu.Unlock(); return stolen != nil })
+	tap.setFilter(nil)
+	tap.reset()
+	return stolen
+}
+
+// A path validation that gets no Path Response: while it lasts the
+// session sends at the minimum MTU and window, it resends the challenge
+// no more than the candidate address sent us (no amplification), and it
+// gives up at the deadline, staying on the old address.
+func TestPathValidationTimesOut(t *testing.T) {
+	nw := newMemNet()
+	a := newTestRouter(t, nw, nil)
+	b := newTestRouter(t, nw, nil)
+	tap := installTap(nw)
+	as, bs := establish(t, a, b)
+	aAddr, bAddr := a.t.Addr(), b.t.Addr()
+	stolen := stealPacket(t, tap, as, aAddr, bAddr, i2npMsg(1, 700))
+	evil := spoofAddr(9)
+	start := time.Now()
+	inject(t, b, evil, stolen)
+	flush(t, b)
+	bs.mu.Lock()
+	validating, mp, cwnd := bs.addrCand == evil, bs.maxPayload(), bs.cwnd
+	bs.mu.Unlock()
+	if !validating {
+		t.Fatal("no path validation for the new address")
+	}
+	if want := MinMTU - ipv4Overhead - shortHeaderLen - macLen; mp != want || cwnd != minWindow {
+		t.Fatalf("during validation: max payload %d (want %d, MTU 1280), window %v (want %d)", mp, want, cwnd, minWindow)
+	}
+	waitFor(t, pathTimeout+3*time.Second, "the validation to end", func() bool {
+		bs.mu.Lock()
+		defer bs.mu.Unlock()
+		return !bs.addrCand.IsValid()
+	})
+	if took := time.Since(start); took < pathTimeout-100*time.Millisecond {
+		t.Fatalf("validation ended after %v, before the %v deadline", took, pathTimeout)
+	}
+	sent := 0
+	toEvil := tap.to(evil)
+	for _, p := range toEvil {
+		sent += len(p)
+	}
+	if len(toEvil) < 2 || sent > len(stolen) {
+		t.Fatalf("%d challenges (%d bytes) to the unvalidated address that sent %d bytes: want a resend and no more bytes than received", len(toEvil), sent, len(stolen))
+	}
+	if got := bs.Addr(); got != aAddr {
+		t.Fatalf("session on %v after a failed validation, want %v", got, aAddr)
+	}
+	bs.mu.Lock()
+	mp = bs.maxPayload()
+	bs.mu.Unlock()
+	if mp != bs.mtu-ipv4Overhead-shortHeaderLen-macLen {
+		t.Fatalf("max payload %d after the validation, want the session MTU's", mp)
+	}
+	// Traffic goes on over the old address.
+	m2 := i2npMsg(2, 1000)
+	bs.Send(m2)
+	expectMsg(t, a, m2)
 }
 
 // A real migration (NAT rebinding): Alice's packets suddenly come from a

@@ -30,6 +30,12 @@ const (
 	recentMsgIDs  = 4096
 	maxPathData   = 64
 	maxCtrlQueued = 64
+	// pathTimeout ends a path validation without a Path Response: the
+	// session stays on its old address (ssu2.rst, "Path Validation").
+	pathTimeout = 3 * time.Second
+	// pathResend is how often a Path Challenge is sent again while the
+	// validation lasts (and what the candidate sent us allows).
+	pathResend = time.Second
 )
 
 type sessionParams struct {
@@ -78,6 +84,11 @@ type Session struct {
 	// The fields below are guarded by mu too (kept flat for brevity).
 	addrCand       netip.AddrPort
 	pathData       [8]byte
+	pathDeadline   time.Time // end of the path validation
+	pathNext       time.Time // next Path Challenge resend
+	candBytes      int       // bytes received from addrCand
+	challengeBytes int       // bytes of Path Challenges sent to addrCand
+	side           []sidePacket
 	nextPN         uint32
 	gotFirst       bool
 	rw             recvWindow
@@ -102,6 +113,13 @@ type Session struct {
 	ctrl           [][]byte // blocks to send once (path, relay, peer test, RouterInfo)
 	closing        uint8    // termination reason to send
 	closingSet     bool
+}
+
+// sidePacket is a packet for an address other than the session's (a Path
+// Challenge to a candidate address).
+type sidePacket struct {
+	pkt []byte
+	to  netip.AddrPort
 }
 
 type outMsg struct {
@@ -291,7 +309,29 @@ func (s *Session) queueCtrl(b []byte) error {
 }
 
 func (s *Session) maxPayload() int {
-	return s.mtu - overheadFor(s.mu.addr) - shortHeaderLen - macLen
+	mtu := s.mtu
+	if s.addrCand.IsValid() {
+		mtu = MinMTU // during path validation (ssu2.rst)
+	}
+	return mtu - overheadFor(s.mu.addr) - shortHeaderLen - macLen
+}
+
+// challengeLocked seals a Path Challenge for the candidate address (with
+// an ACK and an Address block, as the spec's path validation sends).
+func (s *Session) challengeLocked() []byte {
+	mp := s.rw.appendAck(nil, 4)
+	mp = appendBlock(mp, blkPathChallenge, s.pathData[:])
+	mp = appendAddress(mp, s.addrCand)
+	return s.sealLocked(mp, false)
+}
+
+func minTime(t time.Time, ts ...time.Time) time.Time {
+	for _, u := range ts {
+		if u.Before(t) {
+			t = u
+		}
+	}
+	return t
 }
 
 // Close ends the session, sending a Termination block with reason.
@@ -354,10 +394,16 @@ func (s *Session) run() {
 		s.mu.Lock()
 		pkts, next, fail := s.pumpLocked(now)
 		addr := s.mu.addr
+		side := s.side
+		s.side = nil
 		s.mu.Unlock()
 		for _, p := range pkts {
 			s.bytesOut.Add(uint64(len(p)))
 			s.t.write(p, addr)
+		}
+		for _, p := range side {
+			s.bytesOut.Add(uint64(len(p.pkt)))
+			s.t.write(p.pkt, p.to)
 		}
 		if fail != nil {
 			s.fail(fail, ReasonTimeout, true)
@@ -445,6 +491,22 @@ func (s *Session) pumpLocked(now time.Time) (pkts [][]byte, next time.Time, fail
 		if now.Sub(p.created) > reasmTimeout {
 			s.reasmBytes -= p.bytes
 			delete(s.reasm, id)
+		}
+	}
+	// Path validation: resend the challenge while the candidate has sent
+	// us at least as much as we sent it; give up at the deadline.
+	if s.addrCand.IsValid() {
+		if !now.Before(s.pathDeadline) {
+			s.addrCand = netip.AddrPort{}
+		} else {
+			if !now.Before(s.pathNext) {
+				s.pathNext = now.Add(pathResend)
+				if c := s.challengeLocked(); s.challengeBytes+len(c) <= s.candBytes {
+					s.challengeBytes += len(c)
+					s.side = append(s.side, sidePacket{c, s.addrCand})
+				}
+			}
+			next = minTime(next, s.pathNext, s.pathDeadline)
 		}
 	}
 	max := s.maxPayload()
@@ -692,15 +754,21 @@ func (s *Session) handlePacket(pkt []byte, from netip.AddrPort) {
 		return
 	}
 	var migrate []byte
-	if from != s.mu.addr && from != s.addrCand {
-		// Connection migration (ssu2.rst, "Connection Migration"):
-		// validate the new address before using it.
-		s.addrCand = from
-		randRead(s.pathData[:])
-		mp := s.rw.appendAck(nil, 4)
-		mp = appendBlock(mp, blkPathChallenge, s.pathData[:])
-		mp = appendAddress(mp, from)
-		migrate = s.sealLocked(mp, false)
+	if from != s.mu.addr {
+		if from != s.addrCand {
+			// Connection migration (ssu2.rst, "Connection Migration"):
+			// validate the new address before using it, with the
+			// congestion window and the MTU at their minimum meanwhile.
+			s.addrCand = from
+			randRead(s.pathData[:])
+			s.pathDeadline = now.Add(max(pathTimeout, 3*s.rto))
+			s.pathNext = now.Add(pathResend)
+			s.candBytes, s.challengeBytes = 0, 0
+			s.cwnd = minWindow
+			migrate = s.challengeLocked()
+			s.challengeBytes = len(migrate)
+		}
+		s.candBytes += len(pkt)
 	}
 	deliver := s.handleBlocksLocked(blocks, from)
 	onFirst := s.onFirstPacket
@@ -806,6 +874,7 @@ func (s *Session) handleBlocksLocked(blocks []block, from netip.AddrPort) delive
 			if s.addrCand.IsValid() && from == s.addrCand && bytes.Equal(b.data, s.pathData[:]) {
 				s.mu.addr = s.addrCand
 				s.addrCand = netip.AddrPort{}
+				s.t.migrations.Add(1)
 			}
 		case blkRelayRequest, blkRelayResponse, blkRelayIntro, blkPeerTest, blkRelayTag, blkRelayTagRequest, blkAddress:
 			d.ext = append(d.ext, extBlock{b.typ, b.data, from})
@@ -942,6 +1011,9 @@ func (s *Session) ackLocked(a ack, now time.Time) {
 		}
 		if s.cwnd > maxWindow {
 			s.cwnd = maxWindow
+		}
+		if s.addrCand.IsValid() {
+			s.cwnd = minWindow // held there during path validation
 		}
 	})
 	if !progress {

@@ -197,6 +197,7 @@ type Stats struct {
 	// Retry and SessionCreated out): out must stay below in (no
 	// amplification).
 	HandshakeBytesIn, HandshakeBytesOut uint64
+	Migrations                          uint64 // sessions moved to a validated new address
 }
 
 var (
@@ -214,7 +215,7 @@ type Transport struct {
 	replay *noise.ReplayFilter
 
 	bytesIn, bytesOut, pktIn, pktOut, hsOK, hsFail, dropped, resent, retries atomic.Uint64
-	hsIn, hsOut                                                              atomic.Uint64
+	hsIn, hsOut, migrations                                                  atomic.Uint64
 
 	conn PacketConn
 
@@ -614,7 +615,7 @@ func (t *Transport) Stats() Stats {
 		BytesIn: t.bytesIn.Load(), BytesOut: t.bytesOut.Load(),
 		PacketsIn: t.pktIn.Load(), PacketsOut: t.pktOut.Load(),
 		HandshakesOK: t.hsOK.Load(), HandshakesFailed: t.hsFail.Load(),
-		Dropped: t.dropped.Load(), Retransmits: t.resent.Load(), RetriesSent: t.retries.Load(),
+		Dropped: t.dropped.Load(), Retransmits: t.resent.Load(), RetriesSent: t.retries.Load(), Migrations: t.migrations.Load(),
 		HandshakeBytesIn: t.hsIn.Load(), HandshakeBytesOut: t.hsOut.Load(),
 	}
 }
