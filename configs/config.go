@@ -126,6 +126,10 @@ type Router struct {
 	// and UDP).
 	NTCP2 NTCP2 `yaml:"ntcp2"`
 	SSU2  SSU2  `yaml:"ssu2"`
+	// Firewalled: treat the router as unreachable whatever peer tests
+	// find (behind a NAT or firewall that lets nothing in): publish no
+	// host and be reached through SSU2 introducers.
+	Firewalled bool `yaml:"firewalled"`
 }
 
 // NTCP2 is the "router.ntcp2" section.
@@ -361,6 +365,9 @@ func (f *File) problems() []problem {
 	}
 	if !r.NTCP2.Enabled && !r.SSU2.Enabled {
 		bad("router.ssu2.enabled", "NTCP2 and SSU2 are both off: the router could not talk to anyone")
+	}
+	if r.Firewalled && !r.SSU2.Enabled {
+		bad("router.firewalled", "a firewalled router is reached only through SSU2 introducers: turn router.ssu2.enabled on")
 	}
 	if r.SSU2.MTU < 1280 || r.SSU2.MTU > 1500 {
 		bad("router.ssu2.mtu", "%d is out of range 1280..1500", r.SSU2.MTU)

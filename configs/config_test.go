@@ -305,6 +305,16 @@ func TestValidate(t *testing.T) {
 	if zero.Validate() == nil {
 		t.Error("zero File validates")
 	}
+	// Firewalled needs SSU2 (its introducers).
+	f = mustDefault(t)
+	f.Router.Firewalled = true
+	if err := f.Validate(); err != nil {
+		t.Errorf("firewalled with SSU2: %v", err)
+	}
+	f.Router.SSU2.Enabled = false
+	if err := f.Validate(); err == nil || !strings.Contains(err.Error(), "router.firewalled") {
+		t.Errorf("firewalled without SSU2: err = %v", err)
+	}
 }
 
 func TestNoHome(t *testing.T) {

@@ -134,6 +134,9 @@ func networkState(st router.Status) (state, class, help string) {
 	}
 	switch st.Network.Status {
 	case "firewalled":
+		if st.Network.Forced {
+			return "Firewalled", "warn", "The router works as a firewalled one because router.firewalled is true in its config: it publishes no address and is reached through " + itoa(st.Network.Introducers) + " introducer(s). Set it to false (and forward the router port, TCP and UDP) to be fully reachable."
+		}
 		return "Firewalled", "warn", "The router works, but peer tests found that other routers cannot reach it: it is reached through introducers and carries fewer tunnels. Forward the router port (TCP and UDP) on your router/NAT to this machine to be fully reachable."
 	case "symmetric_nat":
 		return "Symmetric NAT", "warn", "The router works, but it sits behind a NAT that changes its port for every peer, so other routers cannot reach it directly. Forward the router port (UDP and TCP) to this machine, or use another network."

@@ -204,4 +204,8 @@ func TestNetworkStateReachability(t *testing.T) {
 			t.Errorf("network.status %q: state %q, want %q", status, got, want)
 		}
 	}
+	st.Network.Status, st.Network.Forced, st.Network.Introducers = "firewalled", true, 2
+	if got, _, help := networkState(st); got != "Firewalled" || !strings.Contains(help, "router.firewalled") || !strings.Contains(help, "2 introducer") {
+		t.Errorf("forced firewall: %q, %q", got, help)
+	}
 }

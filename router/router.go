@@ -76,6 +76,9 @@ type Config struct {
 	SSU2Disabled  bool
 	// SSU2MTU is the mtu we publish for SSU2 (router.ssu2.mtu; 0: 1500).
 	SSU2MTU int
+	// Firewalled (router.firewalled): we cannot be reached, whatever
+	// peer tests find: publish no host, get introducers over SSU2.
+	Firewalled bool
 	// SSU2Network carries SSU2's datagrams; nil: UDP.
 	SSU2Network ssu2.Network
 }
@@ -425,7 +428,9 @@ func (r *Router) resign() error {
 		"v": "2",
 	}
 	cost := uint8(14) // outbound only (ntcp2.rst, "Unpublished NTCP2 Address")
-	if r.cfg.Host != "" {
+	if r.cfg.Host != "" && !r.firewalled() {
+		// Firewalled, TCP is taken to be blocked too, as Java I2P and
+		// i2pd do: no NTCP2 host until a peer test finds us reachable.
 		opts["host"] = r.cfg.Host
 		opts["port"] = strconv.Itoa(r.port)
 		opts["i"] = data.Base64Encode(r.id.ntcp2IV[:])
@@ -661,6 +666,7 @@ func (r *Router) connectLoop(ctx context.Context) {
 	for {
 		fill := time.Since(start) >= r.cfg.PeerFillDelay
 		r.connectSome(ctx, fill)
+		r.gatherIntroducers(ctx)
 		select {
 		case <-ctx.Done():
 			return
@@ -886,6 +892,21 @@ func (r *Router) Status() Status {
 		st.Network.Status = pt.Status.String()
 		st.Network.PeerTestsOK, st.Network.PeerTestsFailed = pt.OK, pt.Failed
 		st.Network.PeerTestsBob, st.Network.PeerTestsCharlie = pt.AsBob, pt.AsCharlie
+		if r.cfg.Firewalled {
+			st.Network.Status, st.Network.Forced = ssu2.ReachFirewalled.String(), true
+		}
+		rs := r.ssu2.RelayStats()
+		st.Network.RelaysBob, st.Network.RelaysCharlie, st.Network.RelaysAlice = rs.AsBob, rs.AsCharlie, rs.AsAlice
+		if ri := r.RouterInfo(); ri != nil {
+			for _, a := range ri.Addresses {
+				for n := 0; ; n++ {
+					if _, ok := a.Get("ih" + strconv.Itoa(n)); !ok {
+						break
+					}
+					st.Network.Introducers++
+				}
+			}
+		}
 	}
 	st.I2NP.Expired = r.expired.Load()
 	return st

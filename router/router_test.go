@@ -635,3 +635,40 @@ func unopenedRouter(t *testing.T) *Router {
 	r.hash = r.id.ident.Hash()
 	return r
 }
+
+// TestFirewalledConfig: router.firewalled publishes no host on either
+// transport (introducers only), caps U, and says so in the status.
+func TestFirewalledConfig(t *testing.T) {
+	r := openRouter(t, Config{DataDir: t.TempDir(), NetID: 7, Host: "127.0.0.1", Port: freePort(t), Firewalled: true})
+	ri := r.RouterInfo()
+	if ri == nil {
+		t.Fatal("no RouterInfo")
+	}
+	if c := ri.Caps(); !strings.Contains(c, "U") || strings.Contains(c, "R") {
+		t.Errorf("caps %q, want U and no R", c)
+	}
+	styles := map[string]bool{}
+	for _, a := range ri.Addresses {
+		styles[a.TransportStyle] = true
+		if a.Host() != "" {
+			t.Errorf("%s address publishes host %q while firewalled", a.TransportStyle, a.Host())
+		}
+	}
+	if !styles["NTCP2"] || !styles["SSU2"] {
+		t.Errorf("addresses %v, want NTCP2 and SSU2 (without hosts)", styles)
+	}
+	st := r.Status()
+	if st.Network.Status != "firewalled" || !st.Network.Forced || st.Network.Introducers != 0 {
+		t.Errorf("network status %+v, want firewalled, forced, no introducers yet", st.Network)
+	}
+	// The same router without the key publishes both hosts.
+	r2 := openRouter(t, Config{DataDir: t.TempDir(), NetID: 7, Host: "127.0.0.1", Port: freePort(t)})
+	for _, a := range r2.RouterInfo().Addresses {
+		if a.Host() != "127.0.0.1" {
+			t.Errorf("not firewalled: %s address host %q", a.TransportStyle, a.Host())
+		}
+	}
+	if st := r2.Status(); st.Network.Forced || st.Network.Status == "firewalled" {
+		t.Errorf("not firewalled: network %+v", st.Network)
+	}
+}

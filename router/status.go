@@ -30,6 +30,17 @@ type NetworkStatus struct {
 	PeerTestsFailed  uint64 `json:"peer_tests_failed"`
 	PeerTestsBob     uint64 `json:"peer_tests_bob"`
 	PeerTestsCharlie uint64 `json:"peer_tests_charlie"`
+	// Forced is true when router.firewalled says we are firewalled,
+	// whatever the peer tests find.
+	Forced bool `json:"forced"`
+	// Introducers are the introducers in our RouterInfo (while
+	// firewalled). Relays count introductions: as Bob (RelayIntros we
+	// passed on), as Charlie (introductions of others to us that we
+	// accepted) and as Alice (sessions we opened through an introducer).
+	Introducers   int    `json:"introducers"`
+	RelaysBob     uint64 `json:"relays_bob"`
+	RelaysCharlie uint64 `json:"relays_charlie"`
+	RelaysAlice   uint64 `json:"relays_alice"`
 }
 
 // PeerStatus counts established transport sessions.

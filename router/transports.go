@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/i2pgo/i2pgo/router/data"
@@ -345,10 +346,14 @@ func (r *Router) ssu2PublicAddr() netip.AddrPort {
 	return netip.AddrPortFrom(a, uint16(r.port))
 }
 
-// firewalled: peer tests found we cannot be reached.
+// firewalled: router.firewalled says so, or peer tests found we cannot
+// be reached.
 func (r *Router) firewalled() bool {
 	if r.ssu2 == nil {
 		return false
+	}
+	if r.cfg.Firewalled {
+		return true
 	}
 	st := r.ssu2.PeerTestStats().Status
 	return st == ssu2.ReachFirewalled || st == ssu2.ReachSymmetricNAT
@@ -374,6 +379,54 @@ func (r *Router) reachabilityChanged(st ssu2.Reachability) {
 	if r.netdb != nil {
 		r.netdb.RepublishSoon()
 	}
+}
+
+// wantIntroducers is how many introducers a firewalled router keeps
+// (Java I2P and i2pd publish up to 3).
+const wantIntroducers = 3
+
+// gatherIntroducers: while firewalled with fewer than wantIntroducers
+// relay tags, open SSU2 sessions (asking for a tag in SessionRequest,
+// the only place i2pd answers) to routers that introduce (SSU2 caps C)
+// and that we have no session with; a couple each call.
+func (r *Router) gatherIntroducers(ctx context.Context) {
+	if r.ssu2 == nil || !r.firewalled() {
+		return
+	}
+	need := wantIntroducers - len(r.ssu2.Introducers(wantIntroducers))
+	if need <= 0 {
+		return
+	}
+	routers := r.netdb.Routers()
+	mrand.Shuffle(len(routers), func(i, j int) { routers[i], routers[j] = routers[j], routers[i] })
+	var wg sync.WaitGroup
+	for _, ri := range routers {
+		if need <= 0 {
+			break
+		}
+		h := ri.Hash()
+		if h == r.hash || r.session(h) != nil || !r.shouldDial(h) || !r.ssu2CanIntroduce(h) {
+			continue
+		}
+		p, ok := ssu2Peer(ri)
+		if !ok || !p.Addr.IsValid() {
+			continue
+		}
+		need--
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			if _, err := r.ssu2.Dial(dctx, p); err != nil {
+				r.noteDialFailure(h)
+				if ctx.Err() == nil {
+					r.log.Info("introducer dial failed", "peer", h, "err", err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // introducersChanged republishes our RouterInfo with new introducers

@@ -144,6 +144,7 @@ func start(parent context.Context, configPath string, stderr io.Writer) (err err
 		NTCP2Disabled: !cfg.Router.NTCP2.Enabled,
 		SSU2Disabled:  !cfg.Router.SSU2.Enabled,
 		SSU2MTU:       cfg.Router.SSU2.MTU,
+		Firewalled:    cfg.Router.Firewalled,
 		Logger:        log,
 	})
 	if err != nil {

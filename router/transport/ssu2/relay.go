@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,6 +43,24 @@ type relayState struct {
 	fwd     map[uint32]relayFwd // Bob: RelayIntro nonces, to Alice's session
 	waits   map[uint32]*relayWaiter
 	ourTags map[[32]byte]Introducer // Charlie: tags introducers gave us
+
+	asBob, asCharlie, asAlice atomic.Uint64
+}
+
+// RelayStats count the introductions we took part in.
+type RelayStats struct {
+	AsBob     uint64 // RelayIntros we passed to a Charlie we introduce
+	AsCharlie uint64 // introductions we accepted (HolePunch sent)
+	AsAlice   uint64 // sessions we opened through an introducer
+	Tags      int    // relay tags introducers gave us, unexpired
+}
+
+// RelayStats returns the relay counters.
+func (t *Transport) RelayStats() RelayStats {
+	r := &t.ext.relay
+	st := RelayStats{AsBob: r.asBob.Load(), AsCharlie: r.asCharlie.Load(), AsAlice: r.asAlice.Load()}
+	st.Tags = len(t.Introducers(maxRelayState))
+	return st
 }
 
 type relayFwd struct {
@@ -154,6 +173,7 @@ func (e *extensions) bobGotRelayRequest(alice *Session, d []byte) {
 		alice.queueCtrl(appendBlock(nil, blkRelayResponse, resp.Append(nil)))
 		return
 	}
+	r.asBob.Add(1)
 	e.sendWithRouterInfo(charlie, alice.remote, appendBlock(nil, blkRelayIntro, req.Intro(alice.remote).Append(nil)))
 }
 
@@ -230,6 +250,7 @@ func (e *extensions) charlieGotRelayIntro(bob *Session, d []byte) {
 		n, inv := peerTestIDs(intro.Nonce)
 		h := header{dstID: n, pn: randUint32(), typ: typeHolePunch, ver: protocolVersion, netID: t.cfg.NetID, srcID: inv, token: randUint64()}
 		t.write(sealSymmetric(h, &alice.IntroKey, &alice.IntroKey, &alice.IntroKey, p), intro.AddrPort)
+		e.relay.asCharlie.Add(1)
 	}
 	bob.queueCtrl(appendBlock(nil, blkRelayResponse, resp.Append(nil)))
 }
@@ -356,7 +377,11 @@ func (t *Transport) dialIntroduced(ctx context.Context, peer Peer) (*Session, er
 		t.storeToken(res.addr, res.token, t.cfg.now().Add(relayTokenLife))
 		p := peer
 		p.Addr, p.Introducers = res.addr, nil
-		return t.Dial(ctx, p)
+		s, err := t.Dial(ctx, p)
+		if err == nil {
+			r.asAlice.Add(1)
+		}
+		return s, err
 	}
 	return nil, lastErr
 }

@@ -73,6 +73,16 @@ func TestRelayIntroduction(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no message over the introduced session")
 	}
+	// Each counted its part once.
+	if st := a.t.RelayStats(); st.AsAlice != 1 || st.AsBob != 0 || st.AsCharlie != 0 {
+		t.Errorf("Alice's relay stats %+v", st)
+	}
+	if st := b.t.RelayStats(); st.AsBob != 1 || st.AsAlice != 0 || st.AsCharlie != 0 {
+		t.Errorf("Bob's relay stats %+v", st)
+	}
+	if st := c.t.RelayStats(); st.AsCharlie != 1 || st.Tags != 1 || st.AsAlice != 0 {
+		t.Errorf("Charlie's relay stats %+v", st)
+	}
 }
 
 // TestRelayUnknownTag: Bob answers a RelayRequest with an unknown tag
