@@ -51,7 +51,7 @@ bench:
 
 # Transfers over the i2pd test network, i2pgo next to i2pd (issue 6).
 bench-net:
-	I2PGO_TESTNET=$(TESTNET) I2PGO_BENCH_NET=1 $(GO) test -tags interop -count=1 -timeout 40m -v -run 'TestBenchNet' ./interop/
+	I2PGO_TESTNET=$(TESTNET) I2PGO_BENCH_NET=1 $(GO) test -tags interop -count=1 -timeout 40m -v -run 'TestBenchNet' -bench 'SSU2Transfer' ./interop/
 
 # Regenerates the console's HTML components (web/*_templ.go).
 templ:

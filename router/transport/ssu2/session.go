@@ -238,6 +238,33 @@ func (s *Session) Window() int {
 	return int(s.cwnd)
 }
 
+// Pending is how many messages are queued or sent and not yet
+// acknowledged by the peer (dropped ones not counted).
+func (s *Session) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	open := make(map[*outMsg]bool)
+	add := func(f *frag) {
+		if f.m.left > 0 && !f.m.dropped {
+			open[f.m] = true
+		}
+	}
+	for _, sp := range s.inflight {
+		for _, f := range sp.frags {
+			add(f)
+		}
+	}
+	for _, f := range s.resendQ {
+		add(f)
+	}
+	for _, m := range s.queue {
+		if !m.dropped {
+			open[m] = true
+		}
+	}
+	return len(open)
+}
+
 // Err is why the session ended (nil while it runs).
 func (s *Session) Err() error {
 	s.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -131,4 +132,33 @@ func TestTransferUnderLoss(t *testing.T) {
 	if a.t.Stats().Retransmits == 0 {
 		t.Fatal("5% loss but no retransmissions")
 	}
+}
+
+// Pending counts the messages the peer has not acknowledged yet.
+func TestPending(t *testing.T) {
+	nw := newMemNet()
+	a := newTestRouter(t, nw, nil)
+	b := newTestRouter(t, nw, nil)
+	tap := installTap(nw)
+	as, _ := establish(t, a, b)
+	aAddr := a.t.Addr()
+	// Bob's ACKs are lost: everything stays pending.
+	tap.setFilter(func(from, to netip.AddrPort, p []byte) bool { return to != aAddr })
+	var sent [][]byte
+	for i := 1; i <= 5; i++ {
+		m := i2npMsg(uint32(i), 3000)
+		sent = append(sent, m)
+		if err := as.Send(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range sent {
+		expectMsg(t, b, m)
+	}
+	if n := as.Pending(); n != 5 {
+		t.Fatalf("Pending = %d with every ACK lost, want 5", n)
+	}
+	// ACKs get through again: nothing pending.
+	tap.setFilter(nil)
+	waitFor(t, 10*time.Second, "no pending messages", func() bool { return as.Pending() == 0 })
 }
