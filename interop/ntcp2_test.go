@@ -17,7 +17,9 @@ func TestJoinTestnet(t *testing.T) {
 	dir := t.TempDir()
 	port := freePort(t)
 	start := time.Now()
-	n := startNode(t, dir, port)
+	// A new identity: the check that i2pd opens a session to us (below)
+	// relies on i2pd learning of this router during the test.
+	n := startNodeWith(t, dir, port, options{freshIdentity: true})
 
 	// Sessions with all 4 i2pd routers within 30 s.
 	var st status

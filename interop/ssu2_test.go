@@ -94,6 +94,7 @@ type ssu2Net struct {
 	dir  string
 	base int
 	env  []string
+	n    int // routers
 }
 
 func (sn *ssu2Net) cmd(args ...string) *exec.Cmd {
@@ -158,18 +159,18 @@ func i2pdLogLines(dir string, k int, re *regexp.Regexp, max int) []string {
 // I2PGO_KEEP_NET=1 (that keeps only the shared net). On failure it logs
 // the i2pd routers' SSU2 lines and those naming our endpoint (ourPort)
 // and keeps the net's directory for the logs.
-func startOwnNet(t *testing.T, what string, base, ourPort int, env ...string) *ssu2Net {
+func startOwnNet(t *testing.T, what string, n, base, ourPort int, env ...string) *ssu2Net {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "i2pgo-ssu2-net")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sn := &ssu2Net{dir: dir, base: base, env: env}
+	sn := &ssu2Net{dir: dir, base: base, env: env, n: n}
 	t.Cleanup(func() {
 		if t.Failed() {
 			re := regexp.MustCompile(`SSU2|PeerTest|Tunnels: Can't`)
 			mine := regexp.MustCompile(fmt.Sprintf(`127\.0\.0\.1:%d\b`, ourPort))
-			for k := 1; k <= netN; k++ {
+			for k := 1; k <= n; k++ {
 				t.Logf("r%d i2pd.log, last SSU2 lines:\n%s", k, strings.Join(i2pdLogLines(dir, k, re, 25), "\n"))
 				t.Logf("r%d i2pd.log, last lines naming our endpoint 127.0.0.1:%d:\n%s", k, ourPort, strings.Join(i2pdLogLines(dir, k, mine, 25), "\n"))
 			}
@@ -185,10 +186,10 @@ func startOwnNet(t *testing.T, what string, base, ourPort int, env ...string) *s
 		}
 	})
 	start := time.Now()
-	if out, err := sn.cmd("up", strconv.Itoa(netN), dir).CombinedOutput(); err != nil {
+	if out, err := sn.cmd("up", strconv.Itoa(n), dir).CombinedOutput(); err != nil {
 		t.Fatalf("i2pd-net up (%s, base %d): %v\n%s", what, base, err, out)
 	}
-	t.Logf("%s net of %d i2pd routers up in %s at base %d after %v", what, netN, dir, base, time.Since(start).Round(100*time.Millisecond))
+	t.Logf("%s net of %d i2pd routers up in %s at base %d after %v", what, n, dir, base, time.Since(start).Round(100*time.Millisecond))
 	return sn
 }
 
@@ -207,7 +208,7 @@ func (sn *ssu2Net) waitWarm(t *testing.T, since time.Time) {
 				warm++
 			}
 		}
-		return warm >= netN, fmt.Sprintf("%d of %d warm", warm, netN)
+		return warm >= sn.n, fmt.Sprintf("%d of %d warm", warm, sn.n)
 	})
 	t.Logf("i2pd routers have exploratory tunnels %v after up started", time.Since(since).Round(time.Second))
 }
@@ -253,7 +254,7 @@ func TestSSU2Only(t *testing.T) {
 	base, _ := strconv.Atoi(envOr("I2PGO_SSU2_NETBASE", strconv.Itoa(hb+3000)))
 	ourPort := freePort(t)
 	start := time.Now()
-	sn := startOwnNet(t, "SSU2-only", base, ourPort, "I2PD_NET_NTCP2=false", "I2PD_NET_SSU2=true", "I2PD_NET_WARM_TIMEOUT=300")
+	sn := startOwnNet(t, "SSU2-only", netN, base, ourPort, "I2PD_NET_NTCP2=false", "I2PD_NET_SSU2=true", "I2PD_NET_WARM_TIMEOUT=300")
 	dir := sn.dir
 	env, _ := os.ReadFile(filepath.Join(dir, "net.env"))
 	if !strings.Contains(string(env), "NTCP2=false") {
@@ -509,7 +510,7 @@ exec ` + real + ` "$@" $extra
 	}
 	ourPort := freePort(t)
 	start := time.Now()
-	sn := startOwnNet(t, "mixed (r1, r2 NTCP2 unpublished)", base, ourPort, "I2PD_BIN="+wrapper, "I2PD_NET_NTCP2=true", "I2PD_NET_SSU2=true")
+	sn := startOwnNet(t, "mixed (r1, r2 NTCP2 unpublished)", netN, base, ourPort, "I2PD_BIN="+wrapper, "I2PD_NET_NTCP2=true", "I2PD_NET_SSU2=true")
 
 	// The net is what this test says: r1 and r2 publish no NTCP2 host,
 	// r3 and r4 publish both.
@@ -610,3 +611,134 @@ func writeSeed(t *testing.T, sn *ssu2Net, path string, ks ...int) {
 // bothTransports is the default transport config, spelled out (the
 // harness turns SSU2 off for the NTCP2-era tests unless told).
 const bothTransports = "  ntcp2:\n    enabled: true\n  ssu2:\n    enabled: true\n"
+
+// TestSSU2Relay: a firewalled i2pgo (router.firewalled) gets relay tags
+// from i2pd routers, publishes them as introducers, and i2pd routers
+// reach it through them: an i2pd Alice sends an i2pd Bob a RelayRequest,
+// Bob passes it to us as a RelayIntro, we answer and send Alice a
+// HolePunch, and Alice's session comes in. Its own net of 10 i2pd
+// routers (harness base + 5000, or I2PGO_RELAY_NETBASE): we keep no
+// sessions of our own (minpeers 0) and open 3 to introducers, 1 or 2 to
+// publish and look up, and 2 for one-hop exploratory tunnels, so several
+// i2pd routers have none with us when they pick us as a hop (seen with
+// 6 routers: we had sessions with all of them within 5 s).
+func TestSSU2Relay(t *testing.T) {
+	const n = 10
+	hb, _ := strconv.Atoi(netBase)
+	base, _ := strconv.Atoi(envOr("I2PGO_RELAY_NETBASE", strconv.Itoa(hb+5000)))
+	ourPort := freePort(t)
+	start := time.Now()
+	sn := startOwnNet(t, "relay", n, base, ourPort, "I2PD_NET_NTCP2=true", "I2PD_NET_SSU2=true")
+	sn.waitWarm(t, start)
+
+	nodeStart := time.Now()
+	nd := startNodeWith(t, t.TempDir(), ourPort, options{
+		seed:          filepath.Join(sn.dir, "seed.zip"),
+		freshIdentity: true, // another net
+		minPeers:      -1,
+		routerYAML: bothTransports + `  firewalled: true
+  exploratory:
+    inbound: {length: 1, quantity: 1}
+    outbound: {length: 1, quantity: 1}
+`,
+	})
+	var st relayStatus
+	waitFor(t, 2*time.Minute, "introducers from i2pd routers in our RouterInfo", func() (bool, string) {
+		s, err := nd.relayStatus()
+		if err != nil {
+			return false, err.Error()
+		}
+		st = s
+		return s.Network.Introducers >= 1, fmt.Sprintf("%+v%s", s.Network, nd.peerList())
+	})
+	t.Logf("%d introducer(s) published %v after start: %+v", st.Network.Introducers, time.Since(nodeStart).Round(100*time.Millisecond), st.Network)
+	if st.Network.Status != "firewalled" || !st.Network.Forced {
+		t.Fatalf("network %+v, want firewalled (forced)", st.Network)
+	}
+	// Our RouterInfo: no host anywhere, introducers that are i2pd routers.
+	ri, err := os.ReadFile(filepath.Join(nd.dir, "data", "router.info"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := data.ParseRouterInfo(ri)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i2pd := map[string]int{}
+	out, _ := sn.cmd("ri", sn.dir).Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		if fs := strings.Fields(line); len(fs) >= 3 && strings.HasPrefix(fs[0], "r") {
+			k, _ := strconv.Atoi(fs[0][1:])
+			i2pd[fs[1]] = k
+		}
+	}
+	var intros []string
+	for _, a := range r.Addresses {
+		if a.Host() != "" {
+			t.Fatalf("firewalled, yet our %s address has host %s", a.TransportStyle, a.Host())
+		}
+		for i := 0; ; i++ {
+			ih, ok := a.Get("ih" + strconv.Itoa(i))
+			if !ok {
+				break
+			}
+			h, err := data.Base64Decode(ih)
+			if err != nil || len(h) != 32 {
+				t.Fatalf("ih%d %q", i, ih)
+			}
+			hash := data.Base64Encode(h)
+			k, ok := i2pd[hash]
+			if !ok {
+				t.Fatalf("introducer %s is not an i2pd router of the net", hash[:8])
+			}
+			intros = append(intros, fmt.Sprintf("r%d", k))
+		}
+	}
+	t.Logf("our %s introducers: %v", r.Caps(), intros)
+
+	// An i2pd router reaches us through an introducer.
+	waitFor(t, 5*time.Minute, "an i2pd Alice introduced to us by an i2pd Bob (relays_charlie)", func() (bool, string) {
+		s, err := nd.relayStatus()
+		if err != nil {
+			return false, err.Error()
+		}
+		st = s
+		return s.Network.RelaysCharlie >= 1, fmt.Sprintf("%+v peers %+v%s", s.Network, s.Peers, nd.peerList())
+	})
+	t.Logf("introduced %v after start: network %+v, peers %+v%s", time.Since(nodeStart).Round(time.Second), st.Network, st.Peers, nd.peerList())
+	// Alice's session came in over SSU2: an inbound SSU2 session (we
+	// dial out only to introducers and tunnel hops).
+	waitFor(t, 30*time.Second, "an inbound SSU2 session", func() (bool, string) {
+		var ps []ssu2PeerEntry
+		if err := nd.getJSON("/api/peers", &ps); err != nil {
+			return false, err.Error()
+		}
+		for _, p := range ps {
+			if p.Transport == "SSU2" && !p.Outbound {
+				return true, ""
+			}
+		}
+		return false, nd.peerList()
+	})
+}
+
+type relayStatus struct {
+	Peers struct {
+		NTCP2 int `json:"ntcp2"`
+		SSU2  int `json:"ssu2"`
+	} `json:"peers"`
+	Network struct {
+		Status        string `json:"status"`
+		Forced        bool   `json:"forced"`
+		Introducers   int    `json:"introducers"`
+		RelaysBob     uint64 `json:"relays_bob"`
+		RelaysCharlie uint64 `json:"relays_charlie"`
+		RelaysAlice   uint64 `json:"relays_alice"`
+	} `json:"network"`
+}
+
+func (n *node) relayStatus() (relayStatus, error) {
+	var s relayStatus
+	err := n.getJSON("/api/status", &s)
+	return s, err
+}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -185,55 +186,84 @@ type options struct {
 	freshIdentity bool
 }
 
-// identities are the router keys of nodes that have stopped, handed to
-// the next nodes. i2pd 2.45.1 never forgets a dead router on a net of
-// fewer than 90 (NetDb::SaveUpdated makes every unreachable one
-// reachable again each minute) and never counts builds that a dead hop
-// left unanswered against it (IsLowReplyRate is commented out in
-// Profiling.cpp), so each node of a new identity left one more dead hop
-// in every i2pd router's tunnel builds for the rest of the run: by the
-// last tests of a full run, i2pd's build success had fallen to 6-26 %
-// and its LeaseSets stopped reaching the floodfills. A node with an
-// identity from here publishes a newer RouterInfo (its new port) and
-// sends it in each session it opens, replacing the dead one.
+// identities are the router keys of nodes that have stopped, with their
+// ports, handed to the next nodes. i2pd 2.45.1 never forgets a dead
+// router on a net of fewer than 90 (NetDb::SaveUpdated makes every
+// unreachable one reachable again each minute) and never counts builds
+// that a dead hop left unanswered against it (IsLowReplyRate is
+// commented out in Profiling.cpp), so each node of a new identity left
+// one more dead hop in every i2pd router's tunnel builds for the rest of
+// the run: by the last tests of a full run, i2pd's build success had
+// fallen to 6-26 % and its LeaseSets stopped reaching the floodfills. A
+// node with an identity from here takes its port too, so the RouterInfo
+// the i2pd routers hold stays right; its newer one replaces it.
 var identities struct {
 	sync.Mutex
-	keys  [][]byte        // router.keys.json contents
-	inUse map[string]bool // by contents
+	free []identity
+	used map[string]bool // keys in use, by contents
+}
+
+type identity struct {
+	keys []byte // router.keys.json
+	port int
 }
 
 // takeIdentity puts a free identity into datadir (unless it has keys
-// already) and marks it in use; it returns the function that frees it
-// again once the node has stopped.
-func takeIdentity(datadir string, fresh bool) (release func()) {
+// already or fresh is set) and returns the port to run on (the
+// identity's, when it is free, else port) and the function that hands
+// the identity back once the node has stopped.
+func takeIdentity(datadir string, port int, fresh bool) (int, func()) {
 	path := filepath.Join(datadir, "router.keys.json")
 	identities.Lock()
 	defer identities.Unlock()
-	if identities.inUse == nil {
-		identities.inUse = make(map[string]bool)
+	if identities.used == nil {
+		identities.used = make(map[string]bool)
 	}
 	if b, err := os.ReadFile(path); err == nil {
-		identities.inUse[string(b)] = true
+		identities.used[string(b)] = true
+		identities.free = slices.DeleteFunc(identities.free, func(id identity) bool { return string(id.keys) == string(b) })
 	} else if !fresh {
-		for _, k := range identities.keys {
-			if !identities.inUse[string(k)] && os.MkdirAll(datadir, 0o700) == nil && os.WriteFile(path, k, 0o600) == nil {
-				identities.inUse[string(k)] = true
+		for i, id := range identities.free {
+			if os.MkdirAll(datadir, 0o700) != nil || os.WriteFile(path, id.keys, 0o600) != nil {
 				break
 			}
+			identities.used[string(id.keys)] = true
+			identities.free = slices.Delete(identities.free, i, i+1)
+			if portFree(id.port) {
+				port = id.port
+			}
+			break
 		}
 	}
-	return func() {
+	return port, func() {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return
 		}
 		identities.Lock()
 		defer identities.Unlock()
-		if _, known := identities.inUse[string(b)]; !known {
-			identities.keys = append(identities.keys, b)
+		if inUse, known := identities.used[string(b)]; known && !inUse {
+			return // handed back already (a node restarted in the same dir)
 		}
-		identities.inUse[string(b)] = false
+		identities.used[string(b)] = false
+		identities.free = append(identities.free, identity{b, port})
 	}
+}
+
+// portFree reports whether TCP and UDP port p on 127.0.0.1 can be bound.
+func portFree(p int) bool {
+	addr := fmt.Sprintf("127.0.0.1:%d", p)
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	pc, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return false
+	}
+	pc.Close()
+	return true
 }
 
 // startNode writes a config into dir (kept across restarts) and starts
@@ -254,6 +284,7 @@ func startNodeWith(t *testing.T, dir string, ntcpPort int, o options) *node {
 	} else if o.minPeers < 0 {
 		minPeers = 0
 	}
+	ntcpPort, release := takeIdentity(filepath.Join(dir, "data"), ntcpPort, o.freshIdentity)
 	if !strings.Contains(o.routerYAML, "ssu2:") && !strings.Contains(o.routerYAML, "ntcp2:") {
 		// The tests of issues 3..10 were written for NTCP2 sessions and
 		// count them; the SSU2 tests (ssu2_test.go) choose their
@@ -289,7 +320,6 @@ log:
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	release := takeIdentity(filepath.Join(dir, "data"), o.freshIdentity)
 	n := &node{t: t, dir: dir, config: cfgPath, console: consoleAddr, log: &syncBuf{}, done: make(chan error, 1)}
 	bin := i2pgoBin
 	if o.bin != "" {
