@@ -3,7 +3,6 @@
 package interop
 
 import (
-	"archive/zip"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,48 +11,10 @@ import (
 	"time"
 )
 
-// routerInfoFile is rK's current RouterInfo and its netDb file name.
-func routerInfoFile(t *testing.T, k int) (name string, b []byte) {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(netDir, "seed", "r?", "routerInfo-*.dat"))
-	ri, err := os.ReadFile(filepath.Join(netDir, fmt.Sprintf("r%d", k), "router.info"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		if c, err := os.ReadFile(f); err == nil && string(c) == string(ri) {
-			return filepath.Base(f), ri
-		}
-	}
-	// The seed copy may be older than router.info: find it by hash via
-	// the i2pd-net ri listing instead.
-	out, err := netCmd("ri", netDir).Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == fmt.Sprintf("r%d", k) {
-			return "routerInfo-" + f[1] + ".dat", ri
-		}
-	}
-	t.Fatalf("no RouterInfo file name for r%d", k)
-	return "", nil
-}
-
 // oneRouterSeed writes a reseed zip holding only rK's RouterInfo.
 func oneRouterSeed(t *testing.T, k int) string {
-	name, ri := routerInfoFile(t, k)
 	p := filepath.Join(t.TempDir(), "one.zip")
-	f, err := os.Create(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw := zip.NewWriter(f)
-	w, _ := zw.Create(name)
-	w.Write(ri)
-	zw.Close()
-	f.Close()
+	writeSeed(t, netCmd, netDir, p, k)
 	return p
 }
 

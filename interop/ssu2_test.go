@@ -50,6 +50,11 @@ type ssu2Status struct {
 		PeerTestsFailed  uint64 `json:"peer_tests_failed"`
 		PeerTestsBob     uint64 `json:"peer_tests_bob"`
 		PeerTestsCharlie uint64 `json:"peer_tests_charlie"`
+		Forced           bool   `json:"forced"`
+		Introducers      int    `json:"introducers"`
+		RelaysBob        uint64 `json:"relays_bob"`
+		RelaysCharlie    uint64 `json:"relays_charlie"`
+		RelaysAlice      uint64 `json:"relays_alice"`
 	} `json:"network"`
 	I2NP struct {
 		Malformed uint64 `json:"malformed"`
@@ -527,7 +532,7 @@ exec ` + real + ` "$@" $extra
 	sn.waitSSU2Sessions(t, start, []int{1, 1})
 
 	seed := filepath.Join(t.TempDir(), "r1.zip")
-	writeSeed(t, sn, seed, 1)
+	writeSeed(t, sn.cmd, sn.dir, seed, 1)
 	nodeStart := time.Now()
 	n := startNodeWith(t, t.TempDir(), ourPort, options{
 		seed:          seed,
@@ -575,11 +580,12 @@ func riAddressHasHost(ri []byte, style string) bool {
 	return false
 }
 
-// writeSeed writes a reseed zip of routers ks of the net sn (their
-// router.info files, named routerInfo-HASH.dat as i2pd-net ri lists them).
-func writeSeed(t *testing.T, sn *ssu2Net, path string, ks ...int) {
+// writeSeed writes a reseed zip of routers ks of the net in dir, whose
+// i2pd-net commands mk makes: their current router.info files, named
+// routerInfo-HASH.dat as `i2pd-net ri` lists them.
+func writeSeed(t *testing.T, mk func(...string) *exec.Cmd, dir, path string, ks ...int) {
 	t.Helper()
-	out, err := sn.cmd("ri", sn.dir).Output()
+	out, err := mk("ri", dir).Output()
 	if err != nil {
 		t.Fatalf("i2pd-net ri: %v", err)
 	}
@@ -595,7 +601,7 @@ func writeSeed(t *testing.T, sn *ssu2Net, path string, ks ...int) {
 				hash = fs[1]
 			}
 		}
-		ri, err := os.ReadFile(filepath.Join(sn.dir, fmt.Sprintf("r%d", k), "router.info"))
+		ri, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("r%d", k), "router.info"))
 		if err != nil || hash == "" {
 			t.Fatalf("r%d: router.info %v, hash %q", k, err, hash)
 		}
@@ -642,9 +648,9 @@ func TestSSU2Relay(t *testing.T) {
     outbound: {length: 1, quantity: 1}
 `,
 	})
-	var st relayStatus
+	var st ssu2Status
 	waitFor(t, 2*time.Minute, "introducers from i2pd routers in our RouterInfo", func() (bool, string) {
-		s, err := nd.relayStatus()
+		s, err := nd.ssu2Status()
 		if err != nil {
 			return false, err.Error()
 		}
@@ -698,7 +704,7 @@ func TestSSU2Relay(t *testing.T) {
 
 	// An i2pd router reaches us through an introducer.
 	waitFor(t, 5*time.Minute, "an i2pd Alice introduced to us by an i2pd Bob (relays_charlie)", func() (bool, string) {
-		s, err := nd.relayStatus()
+		s, err := nd.ssu2Status()
 		if err != nil {
 			return false, err.Error()
 		}
@@ -720,25 +726,4 @@ func TestSSU2Relay(t *testing.T) {
 		}
 		return false, nd.peerList()
 	})
-}
-
-type relayStatus struct {
-	Peers struct {
-		NTCP2 int `json:"ntcp2"`
-		SSU2  int `json:"ssu2"`
-	} `json:"peers"`
-	Network struct {
-		Status        string `json:"status"`
-		Forced        bool   `json:"forced"`
-		Introducers   int    `json:"introducers"`
-		RelaysBob     uint64 `json:"relays_bob"`
-		RelaysCharlie uint64 `json:"relays_charlie"`
-		RelaysAlice   uint64 `json:"relays_alice"`
-	} `json:"network"`
-}
-
-func (n *node) relayStatus() (relayStatus, error) {
-	var s relayStatus
-	err := n.getJSON("/api/status", &s)
-	return s, err
 }

@@ -712,20 +712,29 @@ func (r *Router) connectSome(ctx context.Context, fill bool) {
 			continue
 		}
 		have++
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			defer cancel()
-			if _, err := r.dialRouter(dctx, ri); err != nil {
-				r.noteDialFailure(ri.Hash())
-				if ctx.Err() == nil {
-					r.log.Info("connect failed", "peer", ri.Hash(), "err", err)
-				}
-			}
-		}()
+		r.dialAsync(ctx, &wg, ri.Hash(), "connect failed", func(dctx context.Context) error {
+			_, err := r.dialRouter(dctx, ri)
+			return err
+		})
 	}
 	wg.Wait()
+}
+
+// dialAsync runs dial in a goroutine of wg with a 15 s deadline; a
+// failure backs h off (shouldDial) and is logged as what.
+func (r *Router) dialAsync(ctx context.Context, wg *sync.WaitGroup, h data.Hash, what string, dial func(context.Context) error) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		if err := dial(dctx); err != nil {
+			r.noteDialFailure(h)
+			if ctx.Err() == nil {
+				r.log.Info(what, "peer", h, "err", err)
+			}
+		}
+	}()
 }
 
 // shouldDial applies a back-off of 30 s after a failed dial.
@@ -899,12 +908,7 @@ func (r *Router) Status() Status {
 		st.Network.RelaysBob, st.Network.RelaysCharlie, st.Network.RelaysAlice = rs.AsBob, rs.AsCharlie, rs.AsAlice
 		if ri := r.RouterInfo(); ri != nil {
 			for _, a := range ri.Addresses {
-				for n := 0; ; n++ {
-					if _, ok := a.Get("ih" + strconv.Itoa(n)); !ok {
-						break
-					}
-					st.Network.Introducers++
-				}
+				st.Network.Introducers += len(introducers(a))
 			}
 		}
 	}

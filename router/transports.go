@@ -413,18 +413,10 @@ func (r *Router) gatherIntroducers(ctx context.Context) {
 			continue
 		}
 		need--
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			defer cancel()
-			if _, err := r.ssu2.Dial(dctx, p); err != nil {
-				r.noteDialFailure(h)
-				if ctx.Err() == nil {
-					r.log.Info("introducer dial failed", "peer", h, "err", err)
-				}
-			}
-		}()
+		r.dialAsync(ctx, &wg, h, "introducer dial failed", func(dctx context.Context) error {
+			_, err := r.ssu2.Dial(dctx, p)
+			return err
+		})
 	}
 	wg.Wait()
 }
